@@ -1,0 +1,1 @@
+"""engine: events, processors, the block scheduler, clocks and backends, MIDI I/O, CLI."""

@@ -1,0 +1,380 @@
+"""Groove curves: a small immutable value type and its constructors.
+
+A groove maps musical time in beats to grooved time in beats, T(t) = t + D(t)
+with D periodic.  Constructors validate everything and compile the curve to
+the tables the numba kernels read (``groove._build``); evaluation goes through
+``Groove.forward`` / ``Groove.inverse``, which validate their input and call
+the kernels.
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _build
+from .errors import GrooveError
+from .grid import MAX_PERIOD_BEAT, as_fraction, gcd_fraction, grid_step_beat, lcm_fraction
+
+#: Largest timing amount (Ableton allows 130%).
+MAX_TIMING = 1.3
+#: Slack on T' >= 0 for rounding in blends of flat stretches.
+_SLOPE_TOL = 1e-9
+
+
+class CurveTables(NamedTuple):
+    """Plain arrays of a compiled groove, for kernels of other packages.
+
+    Read-only; see ``groove._kernels`` for their meaning.  Pass them to
+    ``groove.kernels`` functions from inside your own ``@njit`` code.
+    """
+
+    period_beat: float
+    step_beat: float
+    coef: np.ndarray
+    ytab: np.ndarray
+    bucket: np.ndarray
+
+
+class _Accent(NamedTuple):
+    weight: float
+    step_beat: float
+    values: np.ndarray
+
+
+def _kernels():
+    # numba is imported on first use, not with the package: importing it costs
+    # more than the whole rest of `import groove`.
+    from . import _kernels as k
+
+    return k
+
+
+def _as_positions(beats, name: str):
+    arr = np.asarray(beats, dtype=np.float64)
+    scalar = arr.ndim == 0
+    flat = np.ascontiguousarray(arr.reshape(-1))
+    if flat.size and not np.isfinite(flat).all():
+        bad = int(np.flatnonzero(~np.isfinite(flat))[0])
+        raise GrooveError(
+            f"{name}: position {bad} is {flat[bad]!r}; beats must be finite numbers"
+        )
+    return flat, arr.shape, scalar
+
+
+def _shaped(out, shape, scalar):
+    return float(out[0]) if scalar else out.reshape(shape)
+
+
+class Groove:
+    """A monotone map of beats to grooved beats whose deviation repeats.
+
+    Build one with :func:`template`, :func:`swing`, :func:`blend`,
+    :func:`straight` or :meth:`scaled`; instances are immutable values.
+
+    Attributes
+    ----------
+    kind : str
+        ``"straight"``, ``"swing"``, ``"template"``, ``"blend"``.
+    period_beat : float
+        Period of the deviation in beats.
+    grid : str
+        The grid the groove is laid on (a blend: that of its heaviest part).
+    grid_beat : float
+        Length of one grid step in beats.
+    timing : float
+        Timing amount applied to the built curve (1 unless ``scaled``).
+    params : dict
+        The parameters it was built from, for display and presets.
+    """
+
+    __slots__ = (
+        "kind", "grid", "timing", "params", "_period", "_step", "_grid_step",
+        "_coef", "_ytab", "_bucket", "_accents", "_dev_range", "_max_timing",
+    )
+
+    def __init__(self, kind, grid, params, period: Fraction, step: Fraction,
+                 coef: np.ndarray, accents, timing=1.0):
+        self.kind = kind
+        self.grid = grid
+        self.params = params
+        self.timing = float(timing)
+        self._period = period
+        self._step = step
+        self._grid_step = grid_step_beat(grid)
+        self._accents = tuple(accents)
+        h, p = float(step), float(period)
+        min_slope, where = _build.slope_range(coef, h)
+        k = int(np.argmin(min_slope))
+        if 1.0 + min_slope[k] < -_SLOPE_TOL:
+            raise GrooveError(
+                f"{kind}: the curve folds back (slope {1.0 + min_slope[k]:.3g} < 0) "
+                f"at beat {k * h + where[k]:.6g}; a groove must never move a later note "
+                "before an earlier one"
+            )
+        dmin = float(min_slope.min())
+        self._max_timing = math.inf if dmin >= 0.0 else -1.0 / dmin
+        self._coef = np.ascontiguousarray(coef, dtype=np.float64)
+        ytab, bucket = _build.tables(self._coef, h, p)
+        self._ytab = np.maximum.accumulate(ytab)
+        self._bucket = bucket
+        self._dev_range = _build.deviation_range(self._coef, h)
+        for arr in (self._coef, self._ytab, self._bucket):
+            arr.setflags(write=False)
+
+    # -- properties -----------------------------------------------------
+    @property
+    def period_beat(self) -> float:
+        return float(self._period)
+
+    @property
+    def grid_beat(self) -> float:
+        return float(self._grid_step)
+
+    @property
+    def min_deviation_beat(self) -> float:
+        """Largest early move (most negative D) in beats; 0 or less."""
+        return min(self._dev_range[0], 0.0) if self.is_identity else self._dev_range[0]
+
+    @property
+    def max_deviation_beat(self) -> float:
+        """Largest late move (most positive D) in beats."""
+        return self._dev_range[1]
+
+    @property
+    def max_timing(self) -> float:
+        """Largest timing amount for which ``scaled`` stays monotone (inf if none)."""
+        return self._max_timing
+
+    @property
+    def is_identity(self) -> bool:
+        return not self._coef.any()
+
+    def tables(self) -> CurveTables:
+        """The compiled curve as plain arrays for numba code elsewhere."""
+        return CurveTables(float(self._period), float(self._step), self._coef,
+                           self._ytab, self._bucket)
+
+    # -- evaluation -----------------------------------------------------
+    def forward(self, beats):
+        """T(beats): where each position lands in grooved time (beats)."""
+        x, shape, scalar = _as_positions(beats, "beats")
+        out = np.empty_like(x)
+        _kernels().forward_many(x, float(self._period), float(self._step), self._coef, out)
+        return _shaped(out, shape, scalar)
+
+    def deviation(self, beats):
+        """D(beats) = T(beats) - beats."""
+        x, shape, scalar = _as_positions(beats, "beats")
+        out = np.empty_like(x)
+        _kernels().deviation_many(x, float(self._period), float(self._step), self._coef, out)
+        return _shaped(out, shape, scalar)
+
+    def derivative(self, beats):
+        """T'(beats) (the right derivative at knots)."""
+        x, shape, scalar = _as_positions(beats, "beats")
+        out = np.empty_like(x)
+        _kernels().slope_many(x, float(self._period), float(self._step), self._coef, out)
+        return _shaped(out, shape, scalar)
+
+    def inverse(self, beats):
+        """The smallest t with T(t) >= beats, for each grooved position."""
+        return self.inverse_counted(beats)[0]
+
+    def inverse_counted(self, beats):
+        """``inverse`` plus the number of curve evaluations each inversion took."""
+        y, shape, scalar = _as_positions(beats, "beats")
+        out = np.empty_like(y)
+        evals = np.zeros(y.size, dtype=np.int64)
+        _kernels().inverse_many(y, float(self._period), float(self._step), self._coef,
+                                self._ytab, self._bucket, out, evals)
+        return _shaped(out, shape, scalar), (int(evals[0]) if scalar else evals.reshape(shape))
+
+    def accent(self, beats):
+        """Velocity accent (0..1) at each position: its nearest grid step's value."""
+        x, shape, scalar = _as_positions(beats, "beats")
+        out = np.zeros_like(x)
+        for part in self._accents:
+            idx = np.rint(x / part.step_beat).astype(np.int64) % part.values.size
+            out += part.weight * part.values[idx]
+        return _shaped(out, shape, scalar)
+
+    # -- derived grooves --------------------------------------------------
+    def scaled(self, amount) -> "Groove":
+        """T_a(t) = t + amount * D(t): the timing amount, 0 .. 1.3.
+
+        Raises GrooveError outside [0, 1.3] or where the curve would fold back,
+        naming the largest amount that is still monotone.
+        """
+        a = _check_number(amount, "timing")
+        if not 0.0 <= a <= MAX_TIMING:
+            raise GrooveError(f"timing: {a!r} is outside [0, {MAX_TIMING}]; use 0 (straight) "
+                              f"to {MAX_TIMING} (130%)")
+        if a > self._max_timing * (1.0 + 1e-12):
+            min_slope, where = _build.slope_range(self._coef, float(self._step))
+            k = int(np.argmin(min_slope))
+            raise GrooveError(
+                f"timing: {a:g} folds the {self.kind} back at beat "
+                f"{k * float(self._step) + where[k]:.6g} (its slope goes negative); the largest "
+                f"monotone timing is {math.floor(self._max_timing * 1e6) / 1e6:.6f}"
+            )
+        params = dict(self.params, timing=a * self.timing)
+        return Groove(self.kind, self.grid, params, self._period, self._step,
+                      self._coef * a, self._accents, a * self.timing)
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items()
+                          if k not in ("offsets", "velocity", "parts"))
+        return f"<Groove {self.kind} period={self.period_beat:g} {shown}>"
+
+    def __eq__(self, other):
+        return (isinstance(other, Groove) and self._period == other._period
+                and self._step == other._step and np.array_equal(self._coef, other._coef))
+
+    def __hash__(self):
+        return hash((self._period, self._step, self._coef.tobytes()))
+
+
+def _check_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise GrooveError(f"{name}: expected a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise GrooveError(f"{name}: must be finite, got {value!r}")
+    return value
+
+
+def _check_vector(values, name, size, lo=-math.inf, hi=math.inf):
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GrooveError(f"{name}: expected a list of numbers, got {values!r}") from None
+    if arr.ndim != 1 or arr.size != size:
+        raise GrooveError(f"{name}: expected {size} values (one per grid step), got "
+                          f"{arr.size if arr.ndim == 1 else arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr < lo) | (arr > hi))
+    if bad.size:
+        raise GrooveError(f"{name}: step {bad[0]} is {values[bad[0]]!r}; allowed: finite, "
+                          f"from {lo:g} to {hi:g}")
+    return arr
+
+
+def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
+             velocity=None) -> Groove:
+    """A groove from one timing offset per grid step.
+
+    Parameters
+    ----------
+    offsets : sequence of float
+        One per step, in fractions of a step (late > 0).  Knot k maps
+        ``k*step`` to ``(k + offsets[k]) * step``.
+    grid : str
+        Step length, e.g. ``"1/16"`` (0.25 beat) or ``"1/8t"`` (1/3 beat).
+    period : float
+        Period in beats; must be a whole number of steps.
+    interp : {"linear", "pchip"}
+        Straight lines between knots, or a monotone cubic (Fritsch-Carlson).
+    velocity : sequence of float, optional
+        Velocity accents 0..1 per step (1 = full velocity).
+    """
+    step = grid_step_beat(grid)
+    period_f = as_fraction(period, "period")
+    n = period_f / step
+    if n.denominator != 1:
+        raise GrooveError(f"period: {period!r} beats is not a whole number of {grid} steps "
+                          f"({float(step):g} beat each); use a multiple of {float(step):g}")
+    n = n.numerator
+    if period_f > MAX_PERIOD_BEAT:
+        raise GrooveError(f"period: {period!r} beats is longer than {MAX_PERIOD_BEAT}")
+    if interp not in ("linear", "pchip"):
+        raise GrooveError(f"interp: {interp!r} is not known; use 'linear' or 'pchip'")
+    offs = _check_vector(offsets, "offsets", n)
+    rise = np.roll(offs, -1) - offs
+    if (rise < -1.0).any():
+        k = int(np.flatnonzero(rise < -1.0)[0])
+        raise GrooveError(
+            f"offsets: step {k} ({offs[k]:g}) to step {(k + 1) % n} ({offs[(k + 1) % n]:g}) "
+            "makes the groove run backwards; each offset may be at most 1 step below "
+            "the one before it"
+        )
+    acc = (np.ones(n) if velocity is None
+           else _check_vector(velocity, "velocity", n, 0.0, 1.0))
+    dev = offs * float(step)
+    coef = _build.pchip_coef(dev, float(step)) if interp == "pchip" else _build.linear_coef(
+        dev, float(step))
+    params = dict(grid=grid, period=float(period_f), interp=interp, offsets=offs.tolist())
+    if velocity is not None:
+        params["velocity"] = acc.tolist()
+    return Groove("template", grid, params, period_f, step, coef,
+                  [_Accent(1.0, float(step), acc)])
+
+
+def swing(amount, grid: str = "1/16") -> Groove:
+    """MPC/Linn swing: ``amount`` % of each pair of ``grid`` steps goes to the first.
+
+    50 is straight, 66.67 a triplet feel, 75 hard swing.  The off-beat step
+    lands at ``(amount / 50) * step``; positions between grid lines move along
+    straight lines between the knots.
+    """
+    a = _check_number(amount, "amount")
+    if not 0.0 < a < 100.0:
+        raise GrooveError(f"amount: {a!r} is outside (0, 100); 50 is straight, 66.67 triplet "
+                          "feel, 75 hard swing")
+    step = grid_step_beat(grid)
+    g = template([0.0, (a - 50.0) / 50.0], grid=grid, period=2 * step)
+    return Groove("swing", grid, dict(amount=a, grid=grid), g._period, g._step, g._coef,
+                  g._accents)
+
+
+def straight(grid: str = "1/16") -> Groove:
+    """The identity groove T(t) = t."""
+    step = grid_step_beat(grid)
+    return Groove("straight", grid, dict(grid=grid), step, step, np.zeros((1, 4)),
+                  [_Accent(1.0, float(step), np.ones(1))])
+
+
+def blend(parts) -> Groove:
+    """Weighted blend D = sum(w_i * D_i) of grooves, weights normalised to 1.
+
+    Parameters
+    ----------
+    parts : sequence of (Groove, float)
+        Grooves and their weights (>= 0, not all 0).  The period is the least
+        common multiple of the parts' periods (at most 64 beats).
+    """
+    parts = list(parts)
+    if not parts:
+        raise GrooveError("parts: a blend needs at least one (groove, weight) pair")
+    for i, part in enumerate(parts):
+        if not (isinstance(part, (tuple, list)) and len(part) == 2
+                and isinstance(part[0], Groove)):
+            raise GrooveError(f"parts[{i}]: expected a (Groove, weight) pair, got {part!r}")
+    weights = np.array([_check_number(w, f"parts[{i}] weight") for i, (_, w) in
+                        enumerate(parts)])
+    if (weights < 0).any():
+        i = int(np.flatnonzero(weights < 0)[0])
+        raise GrooveError(f"parts[{i}] weight: {weights[i]:g} is negative; weights must be >= 0")
+    if weights.sum() <= 0:
+        raise GrooveError("weights: all are 0; give at least one part a weight > 0")
+    weights = weights / weights.sum()
+    period, step = parts[0][0]._period, parts[0][0]._step
+    for g, _ in parts[1:]:
+        period = lcm_fraction(period, g._period)
+        step = gcd_fraction(step, g._step)
+    if period > MAX_PERIOD_BEAT:
+        raise GrooveError(
+            f"parts: the blend's period would be {float(period):g} beats (the least common "
+            f"multiple of {', '.join(f'{float(g._period):g}' for g, _ in parts)}), over "
+            f"{MAX_PERIOD_BEAT}; blend grooves whose periods share a multiple")
+    if period / step > _build.MAX_SEGMENTS:
+        raise GrooveError(f"parts: the blend needs {period / step} segments, over "
+                          f"{_build.MAX_SEGMENTS}; mix fewer grids")
+    coef = sum(w * _build.resample(g._coef, g._step, step, period)
+               for (g, _), w in zip(parts, weights))
+    accents = [_Accent(w * a.weight, a.step_beat, a.values)
+               for (g, _), w in zip(parts, weights) for a in g._accents]
+    heaviest = parts[int(np.argmax(weights))][0]
+    params = dict(parts=[(g.params, float(w)) for (g, _), w in zip(parts, weights)])
+    return Groove("blend", heaviest.grid, params, period, step, coef, accents)

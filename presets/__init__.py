@@ -1,0 +1,1 @@
+"""The groove presets shipped with the package (YAML files beside this one)."""
