@@ -127,3 +127,32 @@ def tables(coef: np.ndarray, step: float, period: float):
     bucket = np.searchsorted(ytab[1:], lower, side="left").astype(np.int64)
     np.clip(bucket, 0, n - 1, out=bucket)
     return ytab, bucket
+
+
+def guess_table(period: float, ytab: np.ndarray, inverse_at, slope_at, cells: int) -> np.ndarray:
+    """Cubic Hermite coefficients of the inverse on a uniform grid of grooved time.
+
+    Cell j covers [ytab[0] + j*w, ytab[0] + (j+1)*w) with w = period / cells;
+    there x ~ e0 + e1 v + e2 v^2 + e3 v^3, v measured from the cell start.
+    Exact inverse values at the cell edges, slopes 1/T' there, replaced by the
+    cell's secant where T' is near 0 or the slope jumps (kinks, flat
+    stretches): the table only needs to be a good first guess, the kernel
+    verifies every answer.
+    """
+    w = period / cells
+    y = ytab[0] + np.arange(cells + 1) * w
+    x = inverse_at(y)
+    secant = np.diff(x) / w
+    with np.errstate(divide="ignore"):
+        s = 1.0 / slope_at(x)
+    s0, s1 = s[:-1].copy(), s[1:].copy()
+    wild0 = ~np.isfinite(s0) | (s0 > 4.0 * secant) | (s0 < 0.25 * secant)
+    wild1 = ~np.isfinite(s1) | (s1 > 4.0 * secant) | (s1 < 0.25 * secant)
+    s0[wild0] = secant[wild0]
+    s1[wild1] = secant[wild1]
+    coef = np.empty((cells, 4))
+    coef[:, 0] = x[:-1]
+    coef[:, 1] = s0
+    coef[:, 2] = (3.0 * secant - 2.0 * s0 - s1) / w
+    coef[:, 3] = (s0 + s1 - 2.0 * secant) / w**2
+    return coef

@@ -111,16 +111,23 @@ def solve_segment(r, width, c1, c2, c3, step, out_evals):
 
 
 @kernel
-def inverse_one(y, period, step, coef, ytab, bucket, out_evals):
-    """Smallest x with T(x) >= y for one grooved position y."""
+def _reduce_grooved(y, period, ytab):
+    """Whole periods m and y reduced into (ytab[0], ytab[0] + period]."""
+    # Half open on the left so that a flat stretch ending at the period
+    # boundary resolves to its left end.
+    m = math.ceil((y - ytab[0]) / period) - 1.0
+    return m, y - m * period
+
+
+@kernel
+def inverse_safe(y, period, step, coef, ytab, bucket, out_evals):
+    """Smallest x with T(x) >= y: the segment from the bucket table, then
+    bracketed Newton inside it.  Always converges; the fallback of
+    ``inverse_one`` and the builder of its guess table."""
     n = coef.shape[0]
-    y0 = ytab[0]
-    # Reduce y into (y0, y0 + period]: half open on the left so that a flat
-    # stretch ending at the period boundary resolves to its left end.
-    m = math.ceil((y - y0) / period) - 1.0
-    yr = y - m * period
+    m, yr = _reduce_grooved(y, period, ytab)
     nb = bucket.shape[0]
-    b = int((yr - y0) / period * nb)
+    b = int((yr - ytab[0]) / period * nb)
     if b >= nb:
         b = nb - 1
     elif b < 0:
@@ -138,6 +145,72 @@ def inverse_one(y, period, step, coef, ytab, bucket, out_evals):
     # x = y - D(x) keeps the full precision of y (D is small) and makes the
     # identity groove return y exactly.
     return y - d
+
+
+@kernel
+def inverse_fast(y, period, step, coef, ytab, guess):
+    """The fast path of ``inverse_one``, NaN where it cannot prove its answer.
+
+    A cubic Hermite table of the inverse on a uniform grid of
+    grooved time (``guess``, built by ``groove._build.guess_table``) gives x0,
+    one Halley step on T refines it (cubic convergence), and the step is
+    accepted when the error bound |dx|^3 (K^2/T'^2 + 6|c3|/T') proves it
+    exact to about an ulp and it stays in x0's segment.  Anything else (a
+    kink or a flat stretch inside the table cell, T' near 0) goes to the
+    bracketed ``inverse_safe``.  Written with one division: this is the
+    scheduler's innermost operation.
+    """
+    n = coef.shape[0]
+    cells = guess.shape[0]
+    inv_period = 1.0 / period  # loop-invariant: hoisted when inlined
+    y0 = ytab[0]
+    m = math.ceil((y - y0) * inv_period) - 1.0
+    yr = y - m * period
+    v = yr - y0
+    j = int(v * (cells * inv_period))
+    if j >= cells:
+        j = cells - 1
+    elif j < 0:
+        j = 0
+    v -= j * (period / cells)
+    x0 = guess[j, 0] + v * (guess[j, 1] + v * (guess[j, 2] + v * guess[j, 3]))
+    k = int(x0 * (1.0 / step))
+    if 0 <= k < n and x0 >= 0.0:
+        u = x0 - k * step
+        c1 = coef[k, 1]
+        c2 = coef[k, 2]
+        c3 = coef[k, 3]
+        g = x0 + coef[k, 0] + u * (c1 + u * (c2 + u * c3)) - yr
+        dg = 1.0 + c1 + u * (2.0 * c2 + 3.0 * u * c3)
+        d2g = 2.0 * c2 + 6.0 * c3 * u
+        # Halley: dx = g / (g' - g g'' / (2 g'))
+        denom = dg * dg - 0.5 * g * d2g
+        if dg > 1e-6 and denom > 0.0:
+            dx = g * dg / denom
+            u1 = u - dx
+            curv = abs(2.0 * c2) + 6.0 * abs(c3) * step
+            adx = abs(dx)
+            if (0.0 <= u1 <= step
+                    and adx * adx * adx * (curv * curv + 6.0 * abs(c3) * dg)
+                    <= 4e-16 * step * dg * dg):
+                return m * period + (k * step + u1)
+    return np.nan
+
+
+@kernel
+def inverse_one(y, period, step, coef, ytab, bucket, guess, out_evals):
+    """Smallest x with T(x) >= y for one grooved position y.
+
+    ``inverse_fast`` first; where it declines, the bracketed ``inverse_safe``.
+    ``out_evals[0]`` receives the curve evaluations taken.
+    """
+    x = inverse_fast(y, period, step, coef, ytab, guess)
+    out_evals[0] = 1
+    if x == x:
+        return x
+    x = inverse_safe(y, period, step, coef, ytab, bucket, out_evals)
+    out_evals[0] += 1
+    return x
 
 
 @kernel
@@ -159,10 +232,26 @@ def slope_many(x, period, step, coef, out):
 
 
 @kernel
-def inverse_many(y, period, step, coef, ytab, bucket, out, evals):
-    """Invert every y; evals[i] receives the evaluations inversion i took."""
+def inverse_many(y, period, step, coef, ytab, bucket, guess, out, evals):
+    """Invert every y; evals[i] receives the evaluations inversion i took.
+
+    Two passes: the fast path over everything, then the safe solver over the
+    few it declined; a loop that may branch into the safe solver compiles
+    to much slower code for all elements.
+    """
+    for i in range(y.shape[0]):
+        out[i] = inverse_fast(y[i], period, step, coef, ytab, guess)
+        evals[i] = 1
     counter = np.zeros(1, np.int64)
     for i in range(y.shape[0]):
-        counter[0] = 0
-        out[i] = inverse_one(y[i], period, step, coef, ytab, bucket, counter)
-        evals[i] = counter[0]
+        if out[i] != out[i]:
+            counter[0] = 0
+            out[i] = inverse_safe(y[i], period, step, coef, ytab, bucket, counter)
+            evals[i] = counter[0] + 1
+
+
+@kernel
+def inverse_safe_many(y, period, step, coef, ytab, bucket, out):
+    counter = np.zeros(1, np.int64)
+    for i in range(y.shape[0]):
+        out[i] = inverse_safe(y[i], period, step, coef, ytab, bucket, counter)

@@ -36,6 +36,7 @@ class CurveTables(NamedTuple):
     coef: np.ndarray
     ytab: np.ndarray
     bucket: np.ndarray
+    guess: np.ndarray
 
 
 class _Accent(NamedTuple):
@@ -92,7 +93,7 @@ class Groove:
 
     __slots__ = (
         "kind", "grid", "timing", "params", "_period", "_step", "_grid_step",
-        "_coef", "_ytab", "_bucket", "_accents", "_dev_range", "_max_timing",
+        "_coef", "_ytab", "_bucket", "_guess", "_accents", "_dev_range", "_max_timing",
     )
 
     def __init__(self, kind, grid, params, period: Fraction, step: Fraction,
@@ -120,9 +121,26 @@ class Groove:
         ytab, bucket = _build.tables(self._coef, h, p)
         self._ytab = np.maximum.accumulate(ytab)
         self._bucket = bucket
+        self._guess = self._build_guess(n_cells=int(min(max(256, 32 * coef.shape[0]), 1 << 14)))
         self._dev_range = _build.deviation_range(self._coef, h)
-        for arr in (self._coef, self._ytab, self._bucket):
+        for arr in (self._coef, self._ytab, self._bucket, self._guess):
             arr.setflags(write=False)
+
+    def _build_guess(self, n_cells):
+        k = _kernels()
+        h, p = float(self._step), float(self._period)
+
+        def inverse_at(y):
+            out = np.empty_like(y)
+            k.inverse_safe_many(y, p, h, self._coef, self._ytab, self._bucket, out)
+            return out
+
+        def slope_at(x):
+            out = np.empty_like(x)
+            k.slope_many(x, p, h, self._coef, out)
+            return out
+
+        return _build.guess_table(p, self._ytab, inverse_at, slope_at, n_cells)
 
     # -- properties -----------------------------------------------------
     @property
@@ -155,7 +173,7 @@ class Groove:
     def tables(self) -> CurveTables:
         """The compiled curve as plain arrays for numba code elsewhere."""
         return CurveTables(float(self._period), float(self._step), self._coef,
-                           self._ytab, self._bucket)
+                           self._ytab, self._bucket, self._guess)
 
     # -- evaluation -----------------------------------------------------
     def forward(self, beats):
@@ -189,7 +207,7 @@ class Groove:
         out = np.empty_like(y)
         evals = np.zeros(y.size, dtype=np.int64)
         _kernels().inverse_many(y, float(self._period), float(self._step), self._coef,
-                                self._ytab, self._bucket, out, evals)
+                                self._ytab, self._bucket, self._guess, out, evals)
         return _shaped(out, shape, scalar), (int(evals[0]) if scalar else evals.reshape(shape))
 
     def accent(self, beats):

@@ -19,4 +19,4 @@ def warmup() -> None:
     forward_one(0.5, 1.0, 1.0, coef)
     slope_one(0.5, 1.0, 1.0, coef)
     deviation_one(0.5, 1.0, 1.0, coef)
-    inverse_one(0.5, 1.0, 1.0, coef, ytab, bucket, np.zeros(1, np.int64))
+    inverse_one(0.5, 1.0, 1.0, coef, ytab, bucket, np.zeros((64, 4)), np.zeros(1, np.int64))
