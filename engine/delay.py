@@ -1,0 +1,116 @@
+"""Live timing processors: an event at beat t goes out at beat map(t) + L.
+
+A groove, quantize or humanize applied to live input must sometimes move an
+event earlier than it arrived, which no real-time system can do; adding a
+constant latency L (at least the largest early move) makes every move a
+delay.  ``DelayProcessor`` holds the events until their block, pairs each
+note-off with its note-on so that it never goes out first, and plays an
+event that is already overdue at frame 0 of the current block, counting it
+as late.
+
+Events whose ``beat`` is finite were placed by the timeline scheduler, which
+has already applied the timing processors through the groove's inverse:
+they pass through untouched.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .events import EVENT_DTYPE, NOTE_OFF, NOTE_ON
+from .processor import Block, Processor
+
+
+class DelayProcessor(Processor):
+    """Base of processors that move live events in time.
+
+    Subclasses implement ``map_beats(beats, events) -> beats`` (vectorised,
+    audio thread, must not raise) and ``early_beat(bpm)`` (the largest
+    early move at a tempo, >= 0), and may override ``latency_ms``.
+    """
+
+    timing = True
+
+    def __init__(self, latency_ms=None, capacity: int = 4096):
+        super().__init__()
+        if latency_ms is not None and not (0 <= latency_ms <= 2000):
+            raise ValueError(f"latency_ms: {latency_ms!r} is outside 0 .. 2000")
+        self.latency_ms = latency_ms
+        self._pending = np.zeros(capacity, dtype=EVENT_DTYPE)  # .beat = due beat
+        self._n = 0
+        self._on_due = np.full(16 * 128, -math.inf)  # due beat of each key's last note-on
+        self.late = 0
+        self.dropped = 0
+
+    # -- subclass interface ------------------------------------------------
+    def map_beats(self, beats: np.ndarray, events: np.ndarray) -> np.ndarray:
+        return beats
+
+    def early_beat(self, bpm: float) -> float:
+        return 0.0
+
+    def latency_beat(self, bpm: float) -> float:
+        """L in beats: ``latency_ms`` at this tempo, or the largest early move."""
+        if self.latency_ms is not None:
+            return self.latency_ms / 1000.0 * bpm / 60.0
+        return self.early_beat(bpm)
+
+    # -- audio thread -----------------------------------------------------
+    def reset(self):
+        self._n = 0
+        self._on_due[:] = -math.inf
+
+    def process(self, block: Block):
+        ev = block.events_in.view()
+        out = block.events_out
+        live = np.isnan(ev["beat"]) if ev.shape[0] else np.zeros(0, bool)
+        if not block.playing or block.beats_per_frame <= 0.0:
+            out.extend(ev)
+            return
+        if not live.all():
+            out.extend(ev[~live])
+        if live.any():
+            self._enqueue(ev[live], block)
+        self._release(block, out)
+
+    def _enqueue(self, ev, block):
+        bpm = block.beats_per_frame * block.sample_rate * 60.0
+        arrived = block.start_beat + ev["frame"] * block.beats_per_frame
+        due = self.map_beats(arrived, ev) + self.latency_beat(bpm)
+        for i in range(ev.shape[0]):
+            slot = int(ev[i]["channel"]) * 128 + int(ev[i]["key"])
+            kind = ev[i]["kind"]
+            if kind == NOTE_ON:
+                self._on_due[slot] = due[i]
+            elif kind == NOTE_OFF and due[i] < self._on_due[slot]:
+                due[i] = self._on_due[slot]  # never before its note-on
+            if self._n >= self._pending.shape[0]:
+                self.dropped += 1
+                continue
+            self._pending[self._n] = ev[i]
+            self._pending[self._n]["beat"] = due[i]
+            self._n += 1
+
+    def _release(self, block, out):
+        if self._n == 0:
+            return
+        pend = self._pending[: self._n]
+        end = block.end_beat if block.frames else block.start_beat
+        ready = pend["beat"] < end
+        if not ready.any():
+            return
+        go = pend[ready]
+        go = go[np.argsort(go["beat"], kind="stable")]
+        late = go["beat"] < block.start_beat - 1e-9
+        self.late += int(late.sum())
+        frames = np.floor((go["beat"] - block.start_beat) / block.beats_per_frame)
+        go["frame"] = np.clip(frames, 0, max(block.frames - 1, 0)).astype(np.int32)
+        go["beat"] = np.nan  # live events carry no timeline position
+        out.extend(go)
+        keep = pend[~ready]
+        self._pending[: keep.shape[0]] = keep
+        self._n = keep.shape[0]
+
+    def state(self):
+        return dict(super().state(), pending=self._n, late=self.late, dropped=self.dropped)
