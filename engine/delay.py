@@ -64,15 +64,20 @@ class DelayProcessor(Processor):
     def process(self, block: Block):
         ev = block.events_in.view()
         out = block.events_out
-        live = np.isnan(ev["beat"]) if ev.shape[0] else np.zeros(0, bool)
-        if not block.playing or block.beats_per_frame <= 0.0:
-            out.extend(ev)
+        if ev.shape[0] == 0:
+            if self._n:
+                self._release(block, out)
             return
-        if not live.all():
-            out.extend(ev[~live])
-        if live.any():
+        live = np.isnan(ev["beat"])
+        n_live = np.count_nonzero(live)
+        if n_live == 0 or not block.playing or block.beats_per_frame <= 0.0:
+            out.extend(ev, presorted=True)  # timeline events: already placed
+        else:
+            if n_live < ev.shape[0]:
+                out.extend(ev[~live], presorted=True)
             self._enqueue(ev[live], block)
-        self._release(block, out)
+        if self._n:
+            self._release(block, out)
 
     def _enqueue(self, ev, block):
         bpm = block.beats_per_frame * block.sample_rate * 60.0

@@ -31,12 +31,16 @@ class NoteTracker:
         self.channels = np.zeros(16, bool)
 
     def observe(self, events: np.ndarray):
-        kind = events["kind"]
-        slot = events["channel"].astype(np.int64) * 128 + events["key"]
-        np.add.at(self.count, slot[kind == NOTE_ON], 1)
-        np.add.at(self.count, slot[kind == NOTE_OFF], -1)
-        np.maximum(self.count, 0, out=self.count)
-        self.channels[events["channel"]] = True
+        # a Python loop: blocks carry a handful of events, and np.add.at
+        # costs more than the loop below for fewer than about fifty
+        count = self.count
+        for kind, channel, key in zip(events["kind"].tolist(), events["channel"].tolist(),
+                                      events["key"].tolist()):
+            if kind == NOTE_ON:
+                count[channel * 128 + key] += 1
+                self.channels[channel] = True
+            elif kind == NOTE_OFF and count[channel * 128 + key] > 0:
+                count[channel * 128 + key] -= 1
 
     def panic(self, out: EventList, frame: int = 0):
         for slot in np.flatnonzero(self.count):
@@ -162,19 +166,20 @@ class Engine:
         block = self.block
         block.frames = frames
         block.playing = tr.playing
-        block.start_beat = tr.beat
-        block.beats_per_frame = tr.tempo.bpm_at(tr.beat) / 60.0 / tr.sample_rate
+        beat = tr.beat
+        block.start_beat = beat
+        block.beats_per_frame = tr.tempo.bpm_at(beat) / 60.0 / tr.sample_rate
         merged = events_in
         if tr.playing:
             segments = tr.take(frames)
             if self.scheduler is not None:
                 timeline_events = self._timeline(frames, segments)
                 if len(timeline_events):
-                    timeline_events.extend(events_in.view())
+                    timeline_events.extend(events_in.view(), presorted=True)
                     merged = timeline_events
         block.events_in = merged
         result = self.rack.process(block)
-        out.extend(result.view())
+        out.extend(result.view(), presorted=True)
 
     def _timeline(self, frames, segments):
         ev = self.rack._lists[0]  # free before the rack runs: reuse it

@@ -96,20 +96,29 @@ class EventList:
         self.count = n + 1
         return True
 
-    def extend(self, rows: np.ndarray) -> None:
-        """Merge a structured array of events (sorted or not) into the list."""
-        if rows.shape[0] == 0:
+    def extend(self, rows: np.ndarray, presorted: bool = False) -> None:
+        """Merge a structured array of events into the list.
+
+        ``presorted``: the rows are already sorted by frame (another
+        EventList's view), which saves a sort when the list is empty or the
+        rows all come after its last event.
+        """
+        k = rows.shape[0]
+        if k == 0:
             return
         room = self.data.shape[0] - self.count
-        if rows.shape[0] > room:
-            self.dropped += rows.shape[0] - room
+        if k > room:
+            self.dropped += k - room
             rows = rows[:room]
+            k = room
         n = self.count
-        self.data[n: n + rows.shape[0]] = rows
-        self.count = n + rows.shape[0]
-        merged = self.data[: self.count]
-        order = np.argsort(merged["frame"], kind="stable")
-        merged[:] = merged[order]
+        in_order = presorted and (n == 0 or rows[0]["frame"] >= self.data[n - 1]["frame"])
+        self.data[n: n + k] = rows
+        self.count = n + k
+        if not in_order:
+            merged = self.data[: self.count]
+            order = np.argsort(merged["frame"], kind="stable")
+            merged[:] = merged[order]
 
 
 def to_bytes(event) -> bytes:

@@ -84,9 +84,7 @@ class Processor:
         self.max_block = int(max_block)
 
     def process(self, block: Block) -> None:  # [audio thread]
-        out = block.events_out
-        src = block.events_in.view()
-        out.extend(src)
+        block.events_out.extend(block.events_in.view(), presorted=True)
 
     def reset(self) -> None:  # [audio thread]
         pass

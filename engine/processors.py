@@ -196,9 +196,11 @@ class VelocityProcessor(Processor):
 
     def process(self, block):
         ev = block.events_in.view()
+        if ev.shape[0] == 0:
+            return
         on = ev["kind"] == NOTE_ON
         ev["value"][on] = self._table[ev["value"][on]]
-        block.events_out.extend(ev)
+        block.events_out.extend(ev, presorted=True)
 
     def params(self):
         return dict(scale=self.scale, curve=self.curve, min=self.lo, max=self.hi)
@@ -242,7 +244,7 @@ class FilterProcessor(Processor):
         noteish = (ev["kind"] == NOTE_ON) | (ev["kind"] == NOTE_OFF) | (ev["kind"] == 0xA0)
         keep = self._channel[ev["channel"]] & self._kind[ev["kind"]] & (
             ~noteish | self._note[ev["key"]])
-        block.events_out.extend(ev[keep])
+        block.events_out.extend(ev[keep], presorted=True)
 
     def params(self):
         return dict(channels=self.channels, notes=self.notes, kinds=self.kinds)
@@ -277,7 +279,7 @@ class TransposeProcessor(Processor):
         key = ev["key"].astype(np.int64) + shift
         ok = (key >= 0) & (key <= 127)
         ev["key"] = np.clip(key, 0, 127)
-        block.events_out.extend(ev[ok | ~(on | off)])
+        block.events_out.extend(ev[ok | ~(on | off)], presorted=True)
 
     def reset(self):
         self._shift[:] = 0

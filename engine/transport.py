@@ -29,10 +29,10 @@ class ConstantTempo:
         self.change_beats = np.empty(0)
 
     def beat_to_sec(self, beat):
-        return np.asarray(beat, dtype=float) * (60.0 / self.bpm)
+        return beat * (60.0 / self.bpm)
 
     def sec_to_beat(self, sec):
-        return np.asarray(sec, dtype=float) * (self.bpm / 60.0)
+        return sec * (self.bpm / 60.0)
 
     def bpm_at(self, beat) -> float:
         return self.bpm
