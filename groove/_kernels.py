@@ -81,7 +81,7 @@ def solve_segment(r, width, c1, c2, c3, step, out_evals):
     dx_old = step
     dx = step
     a1 = 1.0 + c1
-    for evals in range(1, MAX_EVALS + 1):
+    for evals in range(1, MAX_EVALS):  # one evaluation is left for the fast path's try
         g = ((c3 * u + c2) * u + a1) * u - r
         out_evals[0] = evals
         # |g| at the level of its own rounding error: u is as exact as float64 gets.
@@ -190,7 +190,9 @@ def inverse_fast(y, period, step, coef, ytab, guess):
             u1 = u - dx
             curv = abs(2.0 * c2) + 6.0 * abs(c3) * step
             adx = abs(dx)
-            if (0.0 <= u1 <= step
+            # ytab[k] < yr: nothing before this segment reaches y yet (after a
+            # flat stretch the root at u1 = 0 would be its right end, not left)
+            if (0.0 <= u1 <= step and ytab[k] < yr
                     and adx * adx * adx * (curv * curv + 6.0 * abs(c3) * dg)
                     <= 4e-16 * step * dg * dg):
                 return m * period + (k * step + u1)

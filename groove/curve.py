@@ -153,8 +153,8 @@ class Groove:
 
     @property
     def min_deviation_beat(self) -> float:
-        """Largest early move (most negative D) in beats; 0 or less."""
-        return min(self._dev_range[0], 0.0) if self.is_identity else self._dev_range[0]
+        """Smallest D over a period, in beats (negative: the largest early move)."""
+        return self._dev_range[0]
 
     @property
     def max_deviation_beat(self) -> float:
