@@ -11,6 +11,7 @@ $(BIN)/python:
 
 setup: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,live,plot,audio]'
+	$(BIN)/pip install -q -e examples/plugin
 
 # Debian/Ubuntu packages for the live backends (JACK server, PortAudio).
 system:

@@ -270,16 +270,19 @@ class TransposeProcessor(Processor):
         if self._next is not None:
             self.semitones, self._next = self._next, None
         ev = block.events_in.view()
-        slot = ev["channel"].astype(np.int64) * 128 + ev["key"]
-        on = ev["kind"] == NOTE_ON
-        off = ev["kind"] == NOTE_OFF
-        self._shift[slot[on]] = self.semitones
-        shift = np.where(on | off, self._shift[slot], 0)
-        shift = np.where(ev["kind"] == 0xA0, self.semitones, shift)
-        key = ev["key"].astype(np.int64) + shift
-        ok = (key >= 0) & (key <= 127)
-        ev["key"] = np.clip(key, 0, 127)
-        block.events_out.extend(ev[ok | ~(on | off)], presorted=True)
+        keep = np.ones(ev.shape[0], bool)
+        # in order: a note-off must see the shift of the note-on before it
+        for i in range(ev.shape[0]):
+            kind = ev[i]["kind"]
+            if kind not in (NOTE_ON, NOTE_OFF, 0xA0):
+                continue
+            slot = int(ev[i]["channel"]) * 128 + int(ev[i]["key"])
+            if kind == NOTE_ON:
+                self._shift[slot] = self.semitones
+            key = int(ev[i]["key"]) + (self.semitones if kind == 0xA0 else self._shift[slot])
+            keep[i] = 0 <= key <= 127
+            ev[i]["key"] = min(max(key, 0), 127)
+        block.events_out.extend(ev[keep], presorted=True)
 
     def reset(self):
         self._shift[:] = 0

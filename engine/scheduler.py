@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from groove.transform import STREAM_TIMING, note_noise, quantize_beat
+from groove.transform import STREAM_TIMING, STREAM_VELOCITY, note_noise, quantize_beat
 
 from . import _kernels as ek
 from .events import NOTE_OFF, NOTE_ON, EventList
@@ -114,13 +114,19 @@ def make_plan(timeline: Timeline, state, pre_maps=(), ends="groove") -> Plan:
     off_pre = np.where(note, tl.end_beat + shift + rnd, np.nan)
     keep = np.where(note & (ends == "keep"), tl.end_beat - tl.src_beat, -1.0)
     vel = tl.value.copy()
-    if a.velocity and note.any():
-        for k, g in enumerate(state.preset.grooves()):
-            sel = note & tl.moves & (lane == k)
-            if sel.any():
-                accent = g.accent(q[sel])
-                vel[sel] = np.clip(np.rint(tl.value[sel] * (1.0 + a.velocity * (accent - 1.0))),
-                                   1, 127)
+    moving = note & tl.moves
+    if moving.any():  # the renderer's arithmetic, step for step (groove.transform)
+        accent = np.ones(len(tl))
+        if a.velocity:
+            for k, g in enumerate(state.preset.grooves()):
+                sel = moving & (lane == k)
+                if sel.any():
+                    accent[sel] = g.accent(q[sel])
+        new = tl.value[moving] * (1.0 + float(a.velocity) * (accent[moving] - 1.0))
+        if a.random_velocity:
+            new = new + a.random_velocity * note_noise(a.seed, STREAM_VELOCITY,
+                                                       tl.track[moving], tl.index[moving])
+        vel[moving] = np.clip(np.rint(new), 1, 127)
     window = float(np.max(np.abs(pre - tl.src_beat))) if len(tl) else 0.0
     return Plan(pre, off_pre, keep, lane, vel.astype(np.int64), state.bank, window + 1e-9)
 
@@ -149,6 +155,9 @@ class Scheduler:
         self._snd_off = np.full(16 * 128, math.inf)
         self._snd_row = np.full(16 * 128, -1, np.int64)
         self._sounding = []  # slots sounding now (small)
+        #: each note's note-off beat as planned when it started (before an
+        #: overlap cut it short): the offline writer tidies overlaps itself
+        self.planned_off = np.full(n, np.nan)
         self.late = 0
 
     # -- main thread ------------------------------------------------------
@@ -191,6 +200,7 @@ class Scheduler:
                 self._end(out, seg, slot, on)
             self._push(out, seg, on, NOTE_ON, tl.channel[i], tl.key[i], p.velocity[i], i)
             self._snd_off[slot] = max(float(self._off[j]), on)
+            self.planned_off[i] = self._off[j]
             self._snd_row[slot] = i
             self._sounding.append(slot)
         self._flush_offs(out, seg, end, inclusive=False)

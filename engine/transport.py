@@ -165,3 +165,25 @@ class Transport:
     def advance(self, frames: int):
         self._frames += frames
         self.frame_count += frames
+
+
+class FileTempo:
+    """A MIDI file's tempo map (``engine.tempo.TempoMap``) as the transport sees it."""
+
+    def __init__(self, tempo_map):
+        self.map = tempo_map
+        self.tpb = tempo_map.ticks_per_beat
+        self.change_beats = tempo_map.tick / self.tpb
+
+    def beat_to_sec(self, beat):
+        return float(self.map.seconds(beat * self.tpb))
+
+    def sec_to_beat(self, sec):
+        return float(self.map.ticks_at_seconds(sec)) / self.tpb
+
+    def bpm_at(self, beat) -> float:
+        return 60e6 / float(self.map.tempo_at(beat * self.tpb))
+
+    def next_change_after(self, beat) -> float:
+        i = int(np.searchsorted(self.change_beats, beat, side="right"))
+        return float(self.change_beats[i]) if i < self.change_beats.size else math.inf
