@@ -42,13 +42,15 @@ class NoteTracker:
             elif kind == NOTE_OFF and count[channel * 128 + key] > 0:
                 count[channel * 128 + key] -= 1
 
-    def panic(self, out: EventList, frame: int = 0):
+    def panic(self, out: EventList, frame: int = 0, all_notes_off: bool = True):
+        """Note-offs for every sounding note (and All Notes Off on used channels)."""
         for slot in np.flatnonzero(self.count):
             for _ in range(int(self.count[slot])):
                 out.push(frame, NOTE_OFF, slot // 128, slot % 128, 0)
         self.count[:] = 0
-        for ch in np.flatnonzero(self.channels):
-            out.push(frame, CONTROL_CHANGE, int(ch), 123, 0)  # All Notes Off
+        if all_notes_off:
+            for ch in np.flatnonzero(self.channels):
+                out.push(frame, CONTROL_CHANGE, int(ch), 123, 0)
 
 
 class Engine:
@@ -130,10 +132,10 @@ class Engine:
 
     @property
     def latency_beat(self) -> float:
-        """The latency live events get (largest of the rack's timing processors)."""
+        """The latency live events get: chained delay lines add up."""
         bpm = self.transport.bpm if self.transport else 120.0
-        return max([p.latency_beat(bpm) for p in self.rack.processors
-                    if p.timing and not p.bypass] or [0.0])
+        return sum(p.latency_beat(bpm) for p in self.rack.processors
+                   if p.timing and not p.bypass)
 
     # -- audio thread -----------------------------------------------------
     def process(self, frames: int, events_in: EventList | None = None) -> EventList:
@@ -153,8 +155,8 @@ class Engine:
         self.stats["events_in"] += len(events_in)
         self.stats["events_out"] += len(out)
         self.stats["dropped"] = out.dropped + events_in.dropped
-        if self.scheduler is not None:
-            self.stats["late"] = self.scheduler.late
+        late = sum(getattr(p, "late", 0) for p in self.rack.processors)
+        self.stats["late"] = late + (self.scheduler.late if self.scheduler is not None else 0)
         return out
 
     def _process(self, frames, events_in, out):
@@ -194,16 +196,15 @@ class Engine:
         return ev
 
     def _command(self, name, value, out):
-        if name == "stop" or name == "seek":
-            self._all_off(out)
-            if name == "seek" and self.scheduler is not None:
-                self.scheduler.seek(value)
-
-    def _all_off(self, out):
-        if self.scheduler is not None:
-            seg = Segment(0, 1, self.transport.beat, 0.0, "play")
-            self.scheduler.notes_off(out, seg, self.transport.beat)
-        self.rack.reset()
+        if name in ("stop", "seek"):
+            # Everything sounding at the output ends now, including notes whose
+            # note-offs were still waiting in a delay line: the tracker knows them.
+            if self.scheduler is not None:
+                self.scheduler.forget_sounding()
+                if name == "seek":
+                    self.scheduler.seek(value)
+            self.rack.reset()
+            self.tracker.panic(out, all_notes_off=False)
 
     def panic(self, out: EventList | None = None) -> EventList:
         """Note-offs for every sounding note and All Notes Off on used channels."""

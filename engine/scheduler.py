@@ -238,6 +238,13 @@ class Scheduler:
         for slot in sorted(self._sounding, key=self._snd_off.__getitem__):
             self._end(out, seg, slot, beat)
 
+    def forget_sounding(self) -> None:
+        """Drop the sounding-note table without note-offs (the caller sends them)."""
+        for slot in self._sounding:
+            self._snd_off[slot] = math.inf
+            self._snd_row[slot] = -1
+        self._sounding.clear()
+
     def seek(self, beat: float) -> None:
         """Continue from grooved ``beat``: rows due before it count as played."""
         if self._next_plan is not None:

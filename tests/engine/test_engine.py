@@ -147,8 +147,9 @@ def test_exactly_once_under_random_changes(sizes, plan, seed):
         if r[1] == NOTE_ON:
             assert slot not in sounding
             sounding[slot] = r[4]
-        elif r[1] == NOTE_OFF and r[4] >= 0:
-            assert sounding.pop(slot) == r[4]
+        elif r[1] == NOTE_OFF:  # a panic's note-off (id -1) ends whatever sounds there
+            ended = sounding.pop(slot, None)
+            assert r[4] < 0 or ended == r[4]
     assert not sounding
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
 
