@@ -7,8 +7,6 @@ the image atomically.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,18 +170,12 @@ def plot_presets(presets, path, unit: str = "ms", bpm: float = 120.0, span_beat=
 
 
 def _save_atomic(fig, path) -> Path:
+    """Save a figure atomically (see ``engine.atomic``)."""
+    import io
+
+    from .atomic import write_bytes
+
     path = Path(path)
-    fmt = path.suffix[1:].lower() or "png"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".{fmt}")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format=fmt)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix[1:].lower() or "png")
+    return write_bytes(path, buf.getvalue())

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
-import tempfile
-from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
@@ -222,23 +219,7 @@ def dumps(document) -> str:
 
 
 def write_text_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same directory + os.replace.
+    """Write ``text`` (UTF-8) to ``path`` atomically (see ``engine.atomic``)."""
+    from .atomic import write_bytes
 
-    Readers see the old file or the new one, never a half-written one.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_bytes(path, text.encode("utf-8"))
