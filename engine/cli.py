@@ -11,7 +11,9 @@ import importlib
 import sys
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ["engine.cmd_demo"]
+COMMANDS = ["engine.cmd_demo", "engine.cmd_render", "engine.cmd_info", "engine.cmd_live",
+            "engine.cmd_ports", "engine.cmd_presets", "engine.cmd_plot",
+            "engine.cmd_extract", "engine.cmd_analyze", "engine.cmd_match"]
 
 
 class UsageError(Exception):

@@ -8,7 +8,6 @@ the ``groove.processors`` entry-point group (see ``engine.rack_file``).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import groove
 from engine.engine import Engine
-from engine.events import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, EventList
+from engine.events import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
 from engine.preset import Amounts, Preset
 from engine.processors import GrooveProcessor, rack_for_preset
 from engine.processor import Rack

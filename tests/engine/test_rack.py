@@ -1,10 +1,9 @@
 """Racks: YAML files, the built-in processors, and a plugin through its entry point."""
-import numpy as np
 import pytest
 
 import groove
 from engine.engine import Engine
-from engine.events import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, EventList
+from engine.events import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
 from engine.processor import Block, Rack
 from engine.processors import (FilterProcessor, HumanizeProcessor, QuantizeProcessor,
                                TransposeProcessor, VelocityProcessor, GrooveProcessor)
