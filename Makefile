@@ -17,8 +17,14 @@ setup: $(BIN)/python
 system:
 	sh scripts/install-system.sh
 
-demo: setup
-	$(BIN)/groove demo
+# The main job on a bundled example: a quantized drum loop rendered with 58% 16th swing.
+demo: system setup
+	mkdir -p out
+	$(BIN)/groove render examples/drum-loop.mid -p swing16-58 -o out/drum-loop-swing16-58.mid
+	$(BIN)/groove render examples/drum-loop.mid -p swing16-58 -o out/drum-loop-swing16-58.blocks.mid \
+		--engine blocks --wav out/drum-loop-swing16-58.wav
+	@echo "out/drum-loop-swing16-58.mid: the loop with the groove applied (groove info shows it)"
+	@echo "out/drum-loop-swing16-58.wav: what it sounds like, through the block engine"
 
 test: system setup
 	sh scripts/run-tests.sh
