@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from .cmd_render import selection  # noqa: F401  (cmd_match uses it from here)
+
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -58,19 +60,6 @@ def parse_bars(text):
         raise UsageError(f"--bars: {text!r}; give FIRST-LAST with 1 <= FIRST <= LAST")
     return bars
 
-
-def selection(args) -> dict:
-    """read() keyword arguments of --tracks/--channels/--notes."""
-    from .cmd_render import parse_list
-
-    out = {}
-    if args.tracks:
-        out["tracks"] = parse_list(args.tracks, "tracks", 0, 65535)
-    if args.channels:
-        out["channels"] = frozenset(c - 1 for c in parse_list(args.channels, "channels", 1, 16))
-    if args.notes:
-        out["notes"] = parse_list(args.notes, "notes", 0, 127)
-    return out
 
 
 def learn(args):

@@ -75,6 +75,18 @@ def parse_list(text: str, name: str, lo: int, hi: int) -> frozenset:
     return frozenset(values)
 
 
+def selection(args) -> dict:
+    """--tracks (0-based), --channels (1-16, as 0-15) and --notes as keyword arguments."""
+    out = {}
+    if args.tracks:
+        out["tracks"] = parse_list(args.tracks, "tracks", 0, 65535)
+    if args.channels:
+        out["channels"] = frozenset(c - 1 for c in parse_list(args.channels, "channels", 1, 16))
+    if args.notes:
+        out["notes"] = parse_list(args.notes, "notes", 0, 127)
+    return out
+
+
 def options_from(args) -> dict:
     from .cli import UsageError
 
@@ -82,12 +94,7 @@ def options_from(args) -> dict:
                 random_ms=args.random_ms, random_velocity=args.random_velocity, seed=args.seed,
                 ends=args.ends, only_notes=args.only_notes, resolution=args.resolution)
     opts = {k: v for k, v in opts.items() if v is not None}
-    if args.tracks:
-        opts["tracks"] = parse_list(args.tracks, "tracks", 0, 65535)
-    if args.channels:
-        opts["channels"] = frozenset(c - 1 for c in parse_list(args.channels, "channels", 1, 16))
-    if args.notes:
-        opts["notes"] = parse_list(args.notes, "notes", 0, 127)
+    opts.update(selection(args))
     if args.engine == "blocks":
         if not 1 <= args.block_size <= 65536:
             raise UsageError(f"--block-size: {args.block_size} frames; use 1 to 65536")

@@ -317,14 +317,17 @@ class PortAudioBackend:
     def _send_now(self, q):
         """send_timing="block": send what this block produced (paced per block)."""
         for _ in range(min(len(q), PACE_PER_BLOCK)):
-            due, data = q.popleft()
-            try:
-                self.midi_out.send_message(data)
-                self.sent += 1
-                self.send_lag_sec.append(time.perf_counter() - due)
-            except Exception as exc:
-                self.dropped += 1
-                self._notices.append(f"rtmidi: send failed ({exc})")
+            self._send_one(*q.popleft())
+
+    def _send_one(self, due, data):
+        """Send one message; a failure is counted and reported, never raised."""
+        try:
+            self.midi_out.send_message(data)
+            self.sent += 1
+            self.send_lag_sec.append(time.perf_counter() - due)
+        except Exception as exc:
+            self.dropped += 1
+            self._notices.append(f"rtmidi: send failed ({exc})")
 
     # -- the sender thread -------------------------------------------------
     def _send_loop(self):
@@ -346,13 +349,7 @@ class PortAudioBackend:
                 time.sleep(max(window_end - now, 0.0))
                 continue
             q.popleft()
-            try:
-                self.midi_out.send_message(data)
-                self.sent += 1
-                self.send_lag_sec.append(time.perf_counter() - due)
-            except Exception as exc:
-                self.dropped += 1
-                self._notices.append(f"rtmidi: send failed ({exc})")
+            self._send_one(due, data)
             in_window += 1
             if self._stop and not q:
                 break
