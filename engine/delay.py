@@ -39,6 +39,7 @@ class DelayProcessor(Processor):
         self.latency_ms = latency_ms
         self._pending = np.zeros(capacity, dtype=EVENT_DTYPE)  # .beat = due beat
         self._n = 0
+        self._next_due = math.inf  # earliest due beat pending: most blocks release nothing
         self._on_due = np.full(16 * 128, -math.inf)  # due beat of each key's last note-on
         self.late = 0
         self.dropped = 0
@@ -59,6 +60,7 @@ class DelayProcessor(Processor):
     # -- audio thread -----------------------------------------------------
     def reset(self):
         self._n = 0
+        self._next_due = math.inf
         self._on_due[:] = -math.inf
 
     def process(self, block: Block):
@@ -99,12 +101,14 @@ class DelayProcessor(Processor):
         self._pending[n: n + k] = ev[:k]
         self._pending["beat"][n: n + k] = due_list[:k]
         self._n = n + k
+        if k:
+            self._next_due = min(self._next_due, min(due_list[:k]))
 
     def _release(self, block, out):
-        if self._n == 0:
+        end = block.end_beat if block.frames else block.start_beat
+        if self._n == 0 or self._next_due >= end:
             return
         pend = self._pending[: self._n]
-        end = block.end_beat if block.frames else block.start_beat
         ready = pend["beat"] < end
         if not ready.any():
             return
@@ -120,6 +124,7 @@ class DelayProcessor(Processor):
         keep = pend[~ready]
         self._pending[: keep.shape[0]] = keep
         self._n = keep.shape[0]
+        self._next_due = float(keep["beat"].min()) if self._n else math.inf
 
     def state(self):
         return dict(super().state(), pending=self._n, late=self.late, dropped=self.dropped)

@@ -130,8 +130,10 @@ def test_exactly_once_under_random_changes(sizes, plan, seed):
             eng.transport.set_loop(change[1], change[1] + change[2])
             seeked = True
         out = eng.process(n)
+        ev = out.view()
+        assert np.all((ev["frame"] >= 0) & (ev["frame"] < max(n, 1))), "an event outside its block"
         rows.extend((frame + int(e["frame"]), int(e["kind"]), int(e["channel"]),
-                     int(e["key"]), int(e["note"]), float(e["beat"])) for e in out.view())
+                     int(e["key"]), int(e["note"]), float(e["beat"])) for e in ev)
         frame += n
     eng.transport.stop()
     out = eng.process(0)
