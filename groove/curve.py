@@ -117,14 +117,18 @@ class Groove:
             )
         dmin = float(min_slope.min())
         self._max_timing = math.inf if dmin >= 0.0 else -1.0 / dmin
-        self._coef = np.ascontiguousarray(coef, dtype=np.float64)
+        # Read-only from the start: numba types read-only arrays apart, so
+        # building the guess table with writable ones would load every kernel
+        # twice (once per flavour) from the cache.
+        self._coef = np.array(coef, dtype=np.float64, order="C")
         ytab, bucket = _build.tables(self._coef, h, p)
         self._ytab = np.maximum.accumulate(ytab)
         self._bucket = bucket
+        for arr in (self._coef, self._ytab, self._bucket):
+            arr.setflags(write=False)
         self._guess = self._build_guess(n_cells=int(min(max(256, 32 * coef.shape[0]), 1 << 14)))
         self._dev_range = _build.deviation_range(self._coef, h)
-        for arr in (self._coef, self._ytab, self._bucket, self._guess):
-            arr.setflags(write=False)
+        self._guess.setflags(write=False)
 
     def _build_guess(self, n_cells):
         k = _kernels()
@@ -280,7 +284,7 @@ def _check_vector(values, name, size, lo=-math.inf, hi=math.inf):
 
 
 def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
-             velocity=None) -> Groove:
+             velocity=None, *, _kind="template", _params=None) -> Groove:
     """A groove from one timing offset per grid step.
 
     Parameters
@@ -325,7 +329,7 @@ def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
     params = dict(grid=grid, period=float(period_f), interp=interp, offsets=offs.tolist())
     if velocity is not None:
         params["velocity"] = acc.tolist()
-    return Groove("template", grid, params, period_f, step, coef,
+    return Groove(_kind, grid, _params or params, period_f, step, coef,
                   [_Accent(1.0, float(step), acc)])
 
 
@@ -341,9 +345,8 @@ def swing(amount, grid: str = "1/16") -> Groove:
         raise GrooveError(f"amount: {a!r} is outside (0, 100); 50 is straight, 66.67 triplet "
                           "feel, 75 hard swing")
     step = grid_step_beat(grid)
-    g = template([0.0, (a - 50.0) / 50.0], grid=grid, period=2 * step)
-    return Groove("swing", grid, dict(amount=a, grid=grid), g._period, g._step, g._coef,
-                  g._accents)
+    return template([0.0, (a - 50.0) / 50.0], grid=grid, period=2 * step, _kind="swing",
+                    _params=dict(amount=a, grid=grid))
 
 
 def straight(grid: str = "1/16") -> Groove:
