@@ -60,7 +60,8 @@ class Engine:
     ----------
     rack : Rack
         Processors in order; a ``GrooveProcessor`` in it also grooves the
-        timeline, with any ``quantize``/``humanize`` before it folded in.
+        timeline, with every ``quantize``/``humanize`` of the rack folded in
+        before the groove.
     timeline : Timeline, optional
         Events to play from beat 0 (offline rendering, playing a file).
     tempo : object, optional
@@ -109,9 +110,10 @@ class Engine:
             from groove import straight
 
             gp = GrooveProcessor(straight())
-        pre = [p for p in rack.processors if p.timing and not p.bypass and p is not gp
-               and hasattr(p, "pre_map") and rack.processors.index(p) <
-               rack.processors.index(gp) if gp in rack.processors]
+        # On a timeline every quantize/humanize acts before the groove, wherever it
+        # stands in the rack (as in the direct renderer); live, rack order holds.
+        pre = [p for p in rack.processors
+               if p.timing and not p.bypass and p is not gp and hasattr(p, "pre_map")]
         return make_plan(self.timeline, (gp._next or gp.current), pre, self.ends)
 
     def set_groove(self, preset=None, amounts=None) -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import groove
 from engine.engine import Engine
-from engine.events import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
+from engine.events import NOTE_OFF, NOTE_ON
 from engine.preset import Amounts, Preset
 from engine.processors import GrooveProcessor, rack_for_preset
 from engine.processor import Rack
@@ -184,7 +184,9 @@ def test_stop_and_seek_end_every_sounding_note():
     eng.transport.play()
     rows = run(eng, [1024] * 60)  # ~1.3 s: several long notes sound
     eng.transport.stop()
-    rows += run(eng, [128])
+    at_stop = run(eng, [128])
+    assert sum(r[1] == NOTE_OFF for r in at_stop) >= 2, "stop ends what sounds"
+    rows += at_stop
     held = {}
     for r in rows:
         if r[1] == NOTE_ON:
@@ -192,7 +194,22 @@ def test_stop_and_seek_end_every_sounding_note():
         elif r[1] == NOTE_OFF:
             held[r[3]] = held.get(r[3], 0) - 1
     assert all(v == 0 for v in held.values())
-    assert any(r[1] == CONTROL_CHANGE and r[3] == 123 for r in rows) or True
+
+
+@pytest.mark.parametrize("order", ["before", "after"])
+def test_rack_timing_processors_fold_into_the_timeline(order):
+    """Quantize in the rack moves timeline notes, before or after the groove processor."""
+    starts = np.array([0.1, 1.05, 2.2])
+    tl = Timeline.from_arrays(src_beat=starts, end_beat=starts + 0.1, kind=np.full(3, NOTE_ON),
+                              key=[60, 61, 62])
+    from engine.processors import QuantizeProcessor
+
+    procs = [QuantizeProcessor("1/4", 1.0), GrooveProcessor(groove.swing(60))]
+    eng = Engine(Rack(procs if order == "before" else procs[::-1]), tl)
+    eng.prepare(SR, 1024)
+    eng.transport.play()
+    on = sorted((r[4], r[5]) for r in run(eng, [1024] * 80) if r[1] == NOTE_ON)
+    assert [b for _, b in on] == groove.swing(60).forward(np.array([0.0, 1.0, 2.0])).tolist()
 
 
 def test_ten_hours_without_drift():
