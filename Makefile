@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system demo test bench clean
+.PHONY: setup system demo test lint bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo: system setup
 
 test: system setup
 	sh scripts/run-tests.sh
+
+# ruff (lint and format) and the import contract of pyproject.toml (import-linter).
+lint: system setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/bench_inverse.py

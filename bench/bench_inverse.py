@@ -7,6 +7,7 @@ shared and noisy); each figure is the median of several repeats.
 Curve: a blend of a 32-knot pchip template (1/32 grid, 4 beats) and a
 16-knot linear one (1/16 grid, 4 beats), as the issue specifies.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,23 +97,37 @@ def brentq_loop(tab, y):
         return x + c0 + u * (c1 + u * (c2 + u * c3))
 
     span = max(abs(r[0]) for r in coef) + step
-    return np.array([brentq(lambda x, yy=yy: forward(x) - yy, yy - span, yy + span,
-                            xtol=1e-15, rtol=8.9e-16, maxiter=200) for yy in y])
+    return np.array(
+        [
+            brentq(
+                lambda x, yy=yy: forward(x) - yy,
+                yy - span,
+                yy + span,
+                xtol=1e-15,
+                rtol=8.9e-16,
+                maxiter=200,
+            )
+            for yy in y
+        ]
+    )
 
 
 def fresh_process_seconds(code):
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def startup():
     imp = "import time; t=time.perf_counter(); import groove; print(time.perf_counter()-t)"
-    first = ("import time; t=time.perf_counter(); import groove; g=groove.swing(58); "
-             "g.forward(0.3); g.inverse(0.3); print(time.perf_counter()-t)")
+    first = (
+        "import time; t=time.perf_counter(); import groove; g=groove.swing(58); "
+        "g.forward(0.3); g.inverse(0.3); print(time.perf_counter()-t)"
+    )
     fresh_process_seconds(first)  # make sure numba's cache is warm
-    return (statistics.median(fresh_process_seconds(imp) for _ in range(5)),
-            statistics.median(fresh_process_seconds(first) for _ in range(5)))
+    return (
+        statistics.median(fresh_process_seconds(imp) for _ in range(5)),
+        statistics.median(fresh_process_seconds(first) for _ in range(5)),
+    )
 
 
 def main():

@@ -23,6 +23,7 @@ The portaudio backend runs twice: output from its timed sender thread
 On this machine PortAudio's clock is its JACK host API and rtmidi's ports are
 JACK ports, which quantise input and output to the JACK period.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.engine.jack_harness import (START, JackHarness, LiveProcess,  # noqa: E402
-                                       expected_events, match_notes)
+from tests.engine.live.jack_harness import (  # noqa: E402
+    START,
+    JackHarness,
+    LiveProcess,
+    expected_events,
+    match_notes,
+)
 from tests.groove.reference import ref_swing  # noqa: E402
 
 SR = 48000
@@ -48,17 +54,32 @@ BPM = 120.0
 
 
 def start_server(period):
-    env = {**os.environ, "JACKD_NAME": f"groove-bench-{os.getpid()}-{period}",
-           "JACKD_PERIOD": str(period)}
-    res = subprocess.run(["sh", str(REPO / "scripts" / "jackd-start.sh")], capture_output=True,
-                         text=True, env=env, timeout=30, check=True)
-    return dict(line[len("export "):].split("=", 1) for line in res.stdout.splitlines()
-                if line.startswith("export "))
+    env = {
+        **os.environ,
+        "JACKD_NAME": f"groove-bench-{os.getpid()}-{period}",
+        "JACKD_PERIOD": str(period),
+    }
+    res = subprocess.run(
+        ["sh", str(REPO / "scripts" / "jackd-start.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=True,
+    )
+    return dict(
+        line[len("export ") :].split("=", 1)
+        for line in res.stdout.splitlines()
+        if line.startswith("export ")
+    )
 
 
 def stop_server(exports):
-    subprocess.run(["sh", str(REPO / "scripts" / "jackd-stop.sh"), exports["GROOVE_JACKD_PID"]],
-                   timeout=30, check=False)
+    subprocess.run(
+        ["sh", str(REPO / "scripts" / "jackd-stop.sh"), exports["GROOVE_JACKD_PID"]],
+        timeout=30,
+        check=False,
+    )
 
 
 def notes_pattern(seconds, rng):
@@ -76,11 +97,16 @@ def notes_pattern(seconds, rng):
 def parse_stopped(line):
     num = r"([-\d.]+)"
     got = {}
-    for key, pat in (("xruns", rf"xruns {num}"), ("dropped", rf"dropped {num}"),
-                     ("cb_p50_ms", rf"callback p50 {num}"), ("cb_p99_ms", rf"p99 {num} max"),
-                     ("cb_max_ms", rf"max {num} ms of"),
-                     ("cpu_p50_ms", rf"cpu p50 {num}"), ("cpu_p99_ms", rf"cpu p50 [-\d.]+ p99 {num}"),
-                     ("send_lag_p99_ms", rf"send lag p50 [-\d.]+ p99 {num}")):
+    for key, pat in (
+        ("xruns", rf"xruns {num}"),
+        ("dropped", rf"dropped {num}"),
+        ("cb_p50_ms", rf"callback p50 {num}"),
+        ("cb_p99_ms", rf"p99 {num} max"),
+        ("cb_max_ms", rf"max {num} ms of"),
+        ("cpu_p50_ms", rf"cpu p50 {num}"),
+        ("cpu_p99_ms", rf"cpu p50 [-\d.]+ p99 {num}"),
+        ("send_lag_p99_ms", rf"send lag p50 [-\d.]+ p99 {num}"),
+    ):
         m = re.search(pat, line)
         if m:
             got[key] = float(m.group(1))
@@ -93,8 +119,16 @@ def run_one(backend, block, seconds, send_timing="thread"):
     args = ["--name", name, "-p", "swing16-62", "--bpm", BPM]
     out_port = f"{name}:midi_out"
     if backend == "portaudio":
-        args += ["--backend", "portaudio", "--midi-api", "jack", "--block", block,
-                 "--send-timing", send_timing]
+        args += [
+            "--backend",
+            "portaudio",
+            "--midi-api",
+            "jack",
+            "--block",
+            block,
+            "--send-timing",
+            send_timing,
+        ]
         out_port = f"{name}-out:midi_out"
     t0 = time.perf_counter()
     p = LiveProcess(*args)
@@ -112,34 +146,53 @@ def run_one(backend, block, seconds, send_timing="thread"):
         p.terminate()
         h.close()
     stats = parse_stopped(p.wait_for("stopped", 10))
-    exp = expected_events([(base + f, b) for f, b in notes], base + 1000, SR * 60 / BPM,
-                          ref_swing(62, "1/16").forward, 0.0)
+    exp = expected_events(
+        [(base + f, b) for f, b in notes],
+        base + 1000,
+        SR * 60 / BPM,
+        ref_swing(62, "1/16").forward,
+        0.0,
+    )
     err, missing, extra = match_notes(exp, h.received)
     io_latency = block if backend == "portaudio" else 0
     exp_frames = np.array([f for f, _ in exp])[: len(err)]
     got_frames = exp_frames + err
     exact = np.mean(got_frames - io_latency == np.floor(exp_frames + 1e-6))
     abs_err = np.abs(err - io_latency)
-    pick = lambda a: dict(p50=round(float(np.percentile(a, 50)), 3),  # noqa: E731
-                          p99=round(float(np.percentile(a, 99)), 3), max=round(float(a.max()), 3))
+
+    def pick(a):
+        return dict(
+            p50=round(float(np.percentile(a, 50)), 3),
+            p99=round(float(np.percentile(a, 99)), 3),
+            max=round(float(a.max()), 3),
+        )
+
     period_ms = block / SR * 1000
     row = dict(
-        backend=backend, block_frames=block, sample_rate=SR, music_sec=seconds,
+        backend=backend,
+        block_frames=block,
+        sample_rate=SR,
+        music_sec=seconds,
         send_timing=send_timing if backend == "portaudio" else None,
-        error_frames=pick(abs_err), error_ms=pick(abs_err / SR * 1000),
+        error_frames=pick(abs_err),
+        error_ms=pick(abs_err / SR * 1000),
         exact_frac=round(float(exact), 4),
         raw_error_ms=pick(np.abs(err) / SR * 1000) if io_latency else None,
         io_latency_frames=io_latency,
-        messages_sent=len(notes), missing=int(missing), extra=len(extra),
+        messages_sent=len(notes),
+        missing=int(missing),
+        extra=len(extra),
         dropped_reported=stats.get("dropped"),
-        callback_ms=dict(p50=stats.get("cb_p50_ms"), p99=stats.get("cb_p99_ms"),
-                         max=stats.get("cb_max_ms")),
+        callback_ms=dict(
+            p50=stats.get("cb_p50_ms"), p99=stats.get("cb_p99_ms"), max=stats.get("cb_max_ms")
+        ),
         callback_p99_pct_of_block=round(100 * stats.get("cb_p99_ms", np.nan) / period_ms, 2),
         callback_cpu_ms=dict(p50=stats.get("cpu_p50_ms"), p99=stats.get("cpu_p99_ms")),
         callback_cpu_p99_pct_of_block=round(100 * stats.get("cpu_p99_ms", np.nan) / period_ms, 2),
         block_ms=round(period_ms, 3),
         xruns_per_min=round(stats.get("xruns", 0) / (wall / 60), 2),
-        startup_sec=round(startup_sec, 3), harness_late_sends=h.late_sends,
+        startup_sec=round(startup_sec, 3),
+        harness_late_sends=h.late_sends,
         send_lag_p99_ms=stats.get("send_lag_p99_ms"),
     )
     return row
@@ -160,9 +213,18 @@ def main():
             rows.append(run_one("portaudio", block, args.seconds, "block"))
         finally:
             stop_server(exports)
-    print(json.dumps(dict(
-        bench="live", machine=dict(cores=os.cpu_count(), jack="jackd2 dummy driver, -S"),
-        preset="swing16-62", notes_per_sec=1000, runs=rows), indent=1))
+    print(
+        json.dumps(
+            dict(
+                bench="live",
+                machine=dict(cores=os.cpu_count(), jack="jackd2 dummy driver, -S"),
+                preset="swing16-62",
+                notes_per_sec=1000,
+                runs=rows,
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ folder; each contender runs in its own fresh process (so peak memory,
 ru_maxrss, is its own), one after another, several times, and the median
 time counts.  The machine is shared and noisy: read the ratios.
 
-  render     engine.render.render_file: mido read + note table + groove + our encoder
+  render     engine.midi.render.render_file: mido read + note table + groove + our encoder
   mido       mido.MidiFile(path) + save(path): the floor any mido-based tool pays
   mido_load  mido.MidiFile(path) alone (for peak memory)
   render_imports  the render process before any file: numba, LLVM and kernels (fixed cost)
@@ -14,6 +14,7 @@ time counts.  The machine is shared and noisy: read the ratios.
 
 Usage: python bench/bench_render.py [--notes N] [--repeats R] [--skip-pretty] [--skip-batch]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ TPB = 480
 CHILD = {
     "render": """
 import groove
-from engine.render import render_file
+from engine.midi.render import render_file
 groove.warmup()
 render_file(IN, OUT + '.warm.mid', groove.swing(58))  # compile/load every kernel first
 t0 = time.perf_counter()
@@ -52,7 +53,7 @@ mido.MidiFile(IN)
 """,
     "render_imports": """
 import groove, mido
-from engine.render import render_file
+from engine.midi.render import render_file
 groove.warmup()
 t0 = time.perf_counter()
 """,
@@ -82,7 +83,7 @@ print(json.dumps(dict(seconds=seconds,
 # `groove render GMD -p swing16-58 -o OUT -j N`, with only the render subcommand loaded
 _BATCH = """
 import argparse, sys
-from engine import cmd_render
+from engine.cli import render as cmd_render
 parser = argparse.ArgumentParser()
 cmd_render.add_parser(parser.add_subparsers())
 args = parser.parse_args(["render", sys.argv[1], "-p", "swing16-58", "-o", sys.argv[2],
@@ -122,23 +123,35 @@ def make_file(path: Path, n_notes: int, n_tracks: int = 16, seed: int = 0) -> No
             body += bytes(var) + bytes((int(status[i]), int(d1[i]), int(d2[i])))
         body += b"\x00\xff\x2f\x00"
         chunks.append(b"MTrk" + len(body).to_bytes(4, "big") + bytes(body))
-    header = b"MThd" + (6).to_bytes(4, "big") + b"\x00\x01" + n_tracks.to_bytes(2, "big") \
+    header = (
+        b"MThd"
+        + (6).to_bytes(4, "big")
+        + b"\x00\x01"
+        + n_tracks.to_bytes(2, "big")
         + TPB.to_bytes(2, "big")
+    )
     path.write_bytes(header + b"".join(chunks))
 
 
 def child(name: str, src: Path, dst: Path, opts=None) -> dict:
     code = _WRAP.format(body=CHILD[name])
-    res = subprocess.run([sys.executable, "-c", code, str(src), str(dst), json.dumps(opts or {})],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(dst), json.dumps(opts or {})],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def measure(name, src, dst, repeats, opts=None) -> dict:
     runs = [child(name, src, dst, opts) for _ in range(repeats)]
-    return dict(seconds=statistics.median(r["seconds"] for r in runs),
-                runs=[round(r["seconds"], 3) for r in runs],
-                peak_mb=statistics.median(r["peak_mb"] for r in runs))
+    return dict(
+        seconds=statistics.median(r["seconds"] for r in runs),
+        runs=[round(r["seconds"], 3) for r in runs],
+        peak_mb=statistics.median(r["peak_mb"] for r in runs),
+    )
 
 
 def batch(out_dir: Path, jobs: int, repeats: int) -> dict:
@@ -146,12 +159,22 @@ def batch(out_dir: Path, jobs: int, repeats: int) -> dict:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", _BATCH, str(GMD), str(out_dir), str(jobs)],
-                       cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-c", _BATCH, str(GMD), str(out_dir), str(jobs)],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
         times.append(time.perf_counter() - t0)
     sec = statistics.median(times)
-    return dict(files=n, jobs=jobs, seconds=round(sec, 3), files_per_sec=round(n / sec, 1),
-                runs=[round(t, 3) for t in times], note="wall time incl. start-up and warm-up")
+    return dict(
+        files=n,
+        jobs=jobs,
+        seconds=round(sec, 3),
+        files_per_sec=round(n / sec, 1),
+        runs=[round(t, 3) for t in times],
+        note="wall time incl. start-up and warm-up",
+    )
 
 
 def main(argv=None) -> None:
@@ -167,12 +190,15 @@ def main(argv=None) -> None:
         src = tmp / "big.mid"
         make_file(src, args.notes)
         report["file_mb"] = round(src.stat().st_size / 2**20, 2)
-        res = {"render": measure("render", src, tmp / "r.mid", args.repeats),
-               "render_quantize_random": measure("render", src, tmp / "q.mid", args.repeats,
-                                                 dict(quantize=0.5, random_ms=4)),
-               "mido_load_save": measure("mido", src, tmp / "m.mid", args.repeats),
-               "mido_load": measure("mido_load", src, tmp / "x.mid", args.repeats),
-               "render_imports": measure("render_imports", src, tmp / "y.mid", 1)}
+        res = {
+            "render": measure("render", src, tmp / "r.mid", args.repeats),
+            "render_quantize_random": measure(
+                "render", src, tmp / "q.mid", args.repeats, dict(quantize=0.5, random_ms=4)
+            ),
+            "mido_load_save": measure("mido", src, tmp / "m.mid", args.repeats),
+            "mido_load": measure("mido_load", src, tmp / "x.mid", args.repeats),
+            "render_imports": measure("render_imports", src, tmp / "y.mid", 1),
+        }
         if not args.skip_pretty:
             res["pretty_midi"] = measure("pretty", src, tmp / "p.mid", args.repeats)
         report["seconds"] = {k: round(v["seconds"], 3) for k, v in res.items()}
@@ -182,16 +208,21 @@ def main(argv=None) -> None:
         report["ratios"] = {
             "render / mido load+save (goal <= 1.15)": round(res["render"]["seconds"] / mido_s, 3),
             "render+quantize+random / mido load+save": round(
-                res["render_quantize_random"]["seconds"] / mido_s, 3),
+                res["render_quantize_random"]["seconds"] / mido_s, 3
+            ),
             "render peak memory / mido load peak memory": round(
-                res["render"]["peak_mb"] / res["mido_load"]["peak_mb"], 3),
+                res["render"]["peak_mb"] / res["mido_load"]["peak_mb"], 3
+            ),
             "render peak memory without the fixed numba import (~MB) / mido load": round(
                 (res["render"]["peak_mb"] - res["render_imports"]["peak_mb"])
-                / res["mido_load"]["peak_mb"], 3),
+                / res["mido_load"]["peak_mb"],
+                3,
+            ),
         }
         if "pretty_midi" in res:
             report["ratios"]["render / pretty_midi load+adjust+write (goal < 1)"] = round(
-                res["render"]["seconds"] / res["pretty_midi"]["seconds"], 3)
+                res["render"]["seconds"] / res["pretty_midi"]["seconds"], 3
+            )
         if not args.skip_batch and GMD.is_dir():
             report["batch_gmd"] = [batch(tmp / f"gmd{j}", j, args.repeats) for j in (1, 2)]
     print(json.dumps(report, indent=2))

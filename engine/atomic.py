@@ -5,6 +5,7 @@ through ``write_bytes``: the data goes to a temporary file in the target's
 own folder, is flushed to disk, gets the permissions a new file would have,
 and replaces the target in one ``os.replace``.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ exactly on the 1/16 grid and a 32nd long.  Try it with
     groove render examples/drum-loop.mid -p swing16-58 -o swung.mid
     groove info swung.mid
 """
+
 from pathlib import Path
 
 import mido
@@ -31,16 +32,16 @@ def build() -> mido.MidiFile:
     events = []
     for step, pitch, velocity in notes():
         start = step * SIXTEENTH
-        events.append((start, 1, mido.Message("note_on", channel=9, note=pitch,
-                                               velocity=velocity)))
-        events.append((start + SIXTEENTH // 2, 0, mido.Message("note_off", channel=9,
-                                                                note=pitch)))
+        events.append((start, 1, mido.Message("note_on", channel=9, note=pitch, velocity=velocity)))
+        events.append((start + SIXTEENTH // 2, 0, mido.Message("note_off", channel=9, note=pitch)))
     events.sort(key=lambda e: (e[0], e[1], e[2].note))
-    track = mido.MidiTrack([
-        mido.MetaMessage("track_name", name="drums"),
-        mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(120)),
-        mido.MetaMessage("time_signature", numerator=4, denominator=4),
-    ])
+    track = mido.MidiTrack(
+        [
+            mido.MetaMessage("track_name", name="drums"),
+            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(120)),
+            mido.MetaMessage("time_signature", numerator=4, denominator=4),
+        ]
+    )
     now = 0
     for tick, _, msg in events:
         track.append(msg.copy(time=tick - now))

@@ -8,13 +8,25 @@ Call :func:`warmup` before real-time use so nothing compiles later.
 
 This package is pure maths: it imports no YAML, MIDI or audio library.
 """
+
 from .curve import MAX_TIMING, CurveTables, Groove, blend, straight, swing, template
 from .errors import GrooveError
 from .grid import GRIDS, MAX_PERIOD_BEAT, grid_step_beat
 
 __all__ = [
-    "Groove", "GrooveError", "CurveTables", "template", "swing", "straight", "blend",
-    "warmup", "load", "grid_step_beat", "GRIDS", "MAX_TIMING", "MAX_PERIOD_BEAT",
+    "Groove",
+    "GrooveError",
+    "CurveTables",
+    "template",
+    "swing",
+    "straight",
+    "blend",
+    "warmup",
+    "load",
+    "grid_step_beat",
+    "GRIDS",
+    "MAX_TIMING",
+    "MAX_PERIOD_BEAT",
 ]
 __version__ = "0.1.0"
 
@@ -27,14 +39,13 @@ def warmup() -> None:
     """
     import numpy as np
 
-    g = blend([(template([0.0, 0.1, -0.1, 0.2], interp="pchip", period=1), 1.0),
-               (swing(60), 1.0)])
+    g = blend([(template([0.0, 0.1, -0.1, 0.2], interp="pchip", period=1), 1.0), (swing(60), 1.0)])
     x = np.linspace(-1.0, 5.0, 7)
     g.forward(x)
     g.inverse(x)
     g.derivative(x)
     g.deviation(x)
-    from . import kernels  # noqa: F401  (scalar kernels for other packages' njit code)
+    from . import kernels
 
     kernels.warmup()
 

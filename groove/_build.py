@@ -6,6 +6,7 @@ re-expanding each part on the common grid (the gcd of the parts' steps over
 the lcm of their periods) and summing, a timing amount by scaling.  So a blend
 costs the same per evaluation as a single template.
 """
+
 from __future__ import annotations
 
 from fractions import Fraction
@@ -108,8 +109,9 @@ def deviation_range(coef: np.ndarray, step: float):
     with np.errstate(divide="ignore", invalid="ignore"):
         disc = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
         for sign in (-1.0, 1.0):
-            root = np.where(a != 0.0, (-b + sign * disc) / (2.0 * a),
-                            np.where(b != 0.0, -c / b, 0.0))
+            root = np.where(
+                a != 0.0, (-b + sign * disc) / (2.0 * a), np.where(b != 0.0, -c / b, 0.0)
+            )
             us.append(np.clip(np.nan_to_num(root), 0.0, step))
     u = np.stack(us, axis=1)
     vals = c0[:, None] + u * (c1[:, None] + u * (c2[:, None] + u * c3[:, None]))

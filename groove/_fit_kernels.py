@@ -3,6 +3,7 @@
 Private: ``groove.fit`` validates every argument before calling these.  They
 never raise.
 """
+
 import numpy as np
 
 from ._numba import kernel

@@ -14,6 +14,7 @@ D = c0 + c1*u + c2*u**2 + c3*u**3 with u = t - k*h.  The tables are
 and a scalar header (period_beat, step_beat).  All kernels are total: they
 never raise, and non-finite input gives NaN (the public API rejects it first).
 """
+
 import math
 
 import numpy as np
@@ -138,8 +139,13 @@ def inverse_safe(y, period, step, coef, ytab, bucket, out_evals):
     while k > 0 and ytab[k] >= yr:
         k -= 1
     u = solve_segment(
-        yr - ytab[k], ytab[k + 1] - ytab[k], coef[k, 1], coef[k, 2], coef[k, 3],
-        step, out_evals,
+        yr - ytab[k],
+        ytab[k + 1] - ytab[k],
+        coef[k, 1],
+        coef[k, 2],
+        coef[k, 3],
+        step,
+        out_evals,
     )
     d = coef[k, 0] + u * (coef[k, 1] + u * (coef[k, 2] + u * coef[k, 3]))
     # x = y - D(x) keeps the full precision of y (D is small) and makes the
@@ -192,9 +198,11 @@ def inverse_fast(y, period, step, coef, ytab, guess):
             adx = abs(dx)
             # ytab[k] < yr: nothing before this segment reaches y yet (after a
             # flat stretch the root at u1 = 0 would be its right end, not left)
-            if (0.0 <= u1 <= step and ytab[k] < yr
-                    and adx * adx * adx * (curv * curv + 6.0 * abs(c3) * dg)
-                    <= 4e-16 * step * dg * dg):
+            if (
+                0.0 <= u1 <= step
+                and ytab[k] < yr
+                and adx * adx * adx * (curv * curv + 6.0 * abs(c3) * dg) <= 4e-16 * step * dg * dg
+            ):
                 return m * period + (k * step + u1)
     return np.nan
 

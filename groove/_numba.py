@@ -7,6 +7,7 @@ NUMBA_CACHE_DIR) so a second process loads it instead of compiling;
 (an audio callback must never raise); fastmath stays off because the inverse
 relies on exact IEEE comparisons at segment ends.
 """
+
 import numba
 
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)

@@ -6,6 +6,7 @@ the tables the numba kernels read (``groove._build``); evaluation goes through
 ``Groove.forward`` / ``Groove.inverse``, which validate their input and call
 the kernels.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,9 +60,7 @@ def _as_positions(beats, name: str):
     flat = np.ascontiguousarray(arr.reshape(-1))
     if flat.size and not np.isfinite(flat).all():
         bad = int(np.flatnonzero(~np.isfinite(flat))[0])
-        raise GrooveError(
-            f"{name}: position {bad} is {flat[bad]!r}; beats must be finite numbers"
-        )
+        raise GrooveError(f"{name}: position {bad} is {flat[bad]!r}; beats must be finite numbers")
     return flat, arr.shape, scalar
 
 
@@ -92,12 +91,33 @@ class Groove:
     """
 
     __slots__ = (
-        "kind", "grid", "timing", "params", "_period", "_step", "_grid_step",
-        "_coef", "_ytab", "_bucket", "_guess", "_accents", "_dev_range", "_max_timing",
+        "kind",
+        "grid",
+        "timing",
+        "params",
+        "_period",
+        "_step",
+        "_grid_step",
+        "_coef",
+        "_ytab",
+        "_bucket",
+        "_guess",
+        "_accents",
+        "_dev_range",
+        "_max_timing",
     )
 
-    def __init__(self, kind, grid, params, period: Fraction, step: Fraction,
-                 coef: np.ndarray, accents, timing=1.0):
+    def __init__(
+        self,
+        kind,
+        grid,
+        params,
+        period: Fraction,
+        step: Fraction,
+        coef: np.ndarray,
+        accents,
+        timing=1.0,
+    ):
         self.kind = kind
         self.grid = grid
         self.params = params
@@ -176,8 +196,14 @@ class Groove:
 
     def tables(self) -> CurveTables:
         """The compiled curve as plain arrays for numba code elsewhere."""
-        return CurveTables(float(self._period), float(self._step), self._coef,
-                           self._ytab, self._bucket, self._guess)
+        return CurveTables(
+            float(self._period),
+            float(self._step),
+            self._coef,
+            self._ytab,
+            self._bucket,
+            self._guess,
+        )
 
     # -- evaluation -----------------------------------------------------
     def forward(self, beats):
@@ -210,8 +236,17 @@ class Groove:
         y, shape, scalar = _as_positions(beats, "beats")
         out = np.empty_like(y)
         evals = np.zeros(y.size, dtype=np.int64)
-        _kernels().inverse_many(y, float(self._period), float(self._step), self._coef,
-                                self._ytab, self._bucket, self._guess, out, evals)
+        _kernels().inverse_many(
+            y,
+            float(self._period),
+            float(self._step),
+            self._coef,
+            self._ytab,
+            self._bucket,
+            self._guess,
+            out,
+            evals,
+        )
         return _shaped(out, shape, scalar), (int(evals[0]) if scalar else evals.reshape(shape))
 
     def accent(self, beats):
@@ -224,7 +259,7 @@ class Groove:
         return _shaped(out, shape, scalar)
 
     # -- derived grooves --------------------------------------------------
-    def scaled(self, amount) -> "Groove":
+    def scaled(self, amount) -> Groove:
         """T_a(t) = t + amount * D(t): the timing amount, 0 .. 1.3.
 
         Raises GrooveError outside [0, 1.3] or where the curve would fold back,
@@ -232,8 +267,10 @@ class Groove:
         """
         a = _check_number(amount, "timing")
         if not 0.0 <= a <= MAX_TIMING:
-            raise GrooveError(f"timing: {a!r} is outside [0, {MAX_TIMING}]; use 0 (straight) "
-                              f"to {MAX_TIMING} (130%)")
+            raise GrooveError(
+                f"timing: {a!r} is outside [0, {MAX_TIMING}]; use 0 (straight) "
+                f"to {MAX_TIMING} (130%)"
+            )
         if a > self._max_timing * (1.0 + 1e-12):
             min_slope, where = _build.slope_range(self._coef, float(self._step))
             k = int(np.argmin(min_slope))
@@ -243,17 +280,32 @@ class Groove:
                 f"monotone timing is {math.floor(self._max_timing * 1e6) / 1e6:.6f}"
             )
         params = dict(self.params, timing=a * self.timing)
-        return Groove(self.kind, self.grid, params, self._period, self._step,
-                      self._coef * a, self._accents, a * self.timing)
+        return Groove(
+            self.kind,
+            self.grid,
+            params,
+            self._period,
+            self._step,
+            self._coef * a,
+            self._accents,
+            a * self.timing,
+        )
 
     def __repr__(self):
-        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items()
-                          if k not in ("offsets", "velocity", "parts"))
+        shown = ", ".join(
+            f"{k}={v!r}"
+            for k, v in self.params.items()
+            if k not in ("offsets", "velocity", "parts")
+        )
         return f"<Groove {self.kind} period={self.period_beat:g} {shown}>"
 
     def __eq__(self, other):
-        return (isinstance(other, Groove) and self._period == other._period
-                and self._step == other._step and np.array_equal(self._coef, other._coef))
+        return (
+            isinstance(other, Groove)
+            and self._period == other._period
+            and self._step == other._step
+            and np.array_equal(self._coef, other._coef)
+        )
 
     def __hash__(self):
         return hash((self._period, self._step, self._coef.tobytes()))
@@ -274,17 +326,28 @@ def _check_vector(values, name, size, lo=-math.inf, hi=math.inf):
     except (TypeError, ValueError):
         raise GrooveError(f"{name}: expected a list of numbers, got {values!r}") from None
     if arr.ndim != 1 or arr.size != size:
-        raise GrooveError(f"{name}: expected {size} values (one per grid step), got "
-                          f"{arr.size if arr.ndim == 1 else arr.shape}")
+        raise GrooveError(
+            f"{name}: expected {size} values (one per grid step), got "
+            f"{arr.size if arr.ndim == 1 else arr.shape}"
+        )
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < lo) | (arr > hi))
     if bad.size:
-        raise GrooveError(f"{name}: step {bad[0]} is {values[bad[0]]!r}; allowed: finite, "
-                          f"from {lo:g} to {hi:g}")
+        raise GrooveError(
+            f"{name}: step {bad[0]} is {values[bad[0]]!r}; allowed: finite, from {lo:g} to {hi:g}"
+        )
     return arr
 
 
-def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
-             velocity=None, *, _kind="template", _params=None) -> Groove:
+def template(
+    offsets,
+    grid: str = "1/16",
+    period=4,
+    interp: str = "linear",
+    velocity=None,
+    *,
+    _kind="template",
+    _params=None,
+) -> Groove:
     """A groove from one timing offset per grid step.
 
     Parameters
@@ -305,8 +368,10 @@ def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
     period_f = as_fraction(period, "period")
     n = period_f / step
     if n.denominator != 1:
-        raise GrooveError(f"period: {period!r} beats is not a whole number of {grid} steps "
-                          f"({float(step):g} beat each); use a multiple of {float(step):g}")
+        raise GrooveError(
+            f"period: {period!r} beats is not a whole number of {grid} steps "
+            f"({float(step):g} beat each); use a multiple of {float(step):g}"
+        )
     n = n.numerator
     if period_f > MAX_PERIOD_BEAT:
         raise GrooveError(f"period: {period!r} beats is longer than {MAX_PERIOD_BEAT}")
@@ -321,16 +386,19 @@ def template(offsets, grid: str = "1/16", period=4, interp: str = "linear",
             "makes the groove run backwards; each offset may be at most 1 step below "
             "the one before it"
         )
-    acc = (np.ones(n) if velocity is None
-           else _check_vector(velocity, "velocity", n, 0.0, 1.0))
+    acc = np.ones(n) if velocity is None else _check_vector(velocity, "velocity", n, 0.0, 1.0)
     dev = offs * float(step)
-    coef = _build.pchip_coef(dev, float(step)) if interp == "pchip" else _build.linear_coef(
-        dev, float(step))
+    coef = (
+        _build.pchip_coef(dev, float(step))
+        if interp == "pchip"
+        else _build.linear_coef(dev, float(step))
+    )
     params = dict(grid=grid, period=float(period_f), interp=interp, offsets=offs.tolist())
     if velocity is not None:
         params["velocity"] = acc.tolist()
-    return Groove(_kind, grid, _params or params, period_f, step, coef,
-                  [_Accent(1.0, float(step), acc)])
+    return Groove(
+        _kind, grid, _params or params, period_f, step, coef, [_Accent(1.0, float(step), acc)]
+    )
 
 
 def swing(amount, grid: str = "1/16") -> Groove:
@@ -342,18 +410,31 @@ def swing(amount, grid: str = "1/16") -> Groove:
     """
     a = _check_number(amount, "amount")
     if not 0.0 < a < 100.0:
-        raise GrooveError(f"amount: {a!r} is outside (0, 100); 50 is straight, 66.67 triplet "
-                          "feel, 75 hard swing")
+        raise GrooveError(
+            f"amount: {a!r} is outside (0, 100); 50 is straight, 66.67 triplet feel, 75 hard swing"
+        )
     step = grid_step_beat(grid)
-    return template([0.0, (a - 50.0) / 50.0], grid=grid, period=2 * step, _kind="swing",
-                    _params=dict(amount=a, grid=grid))
+    return template(
+        [0.0, (a - 50.0) / 50.0],
+        grid=grid,
+        period=2 * step,
+        _kind="swing",
+        _params=dict(amount=a, grid=grid),
+    )
 
 
 def straight(grid: str = "1/16") -> Groove:
     """The identity groove T(t) = t."""
     step = grid_step_beat(grid)
-    return Groove("straight", grid, dict(grid=grid), step, step, np.zeros((1, 4)),
-                  [_Accent(1.0, float(step), np.ones(1))])
+    return Groove(
+        "straight",
+        grid,
+        dict(grid=grid),
+        step,
+        step,
+        np.zeros((1, 4)),
+        [_Accent(1.0, float(step), np.ones(1))],
+    )
 
 
 def blend(parts) -> Groove:
@@ -369,11 +450,9 @@ def blend(parts) -> Groove:
     if not parts:
         raise GrooveError("parts: a blend needs at least one (groove, weight) pair")
     for i, part in enumerate(parts):
-        if not (isinstance(part, (tuple, list)) and len(part) == 2
-                and isinstance(part[0], Groove)):
+        if not (isinstance(part, (tuple, list)) and len(part) == 2 and isinstance(part[0], Groove)):
             raise GrooveError(f"parts[{i}]: expected a (Groove, weight) pair, got {part!r}")
-    weights = np.array([_check_number(w, f"parts[{i}] weight") for i, (_, w) in
-                        enumerate(parts)])
+    weights = np.array([_check_number(w, f"parts[{i}] weight") for i, (_, w) in enumerate(parts)])
     if (weights < 0).any():
         i = int(np.flatnonzero(weights < 0)[0])
         raise GrooveError(f"parts[{i}] weight: {weights[i]:g} is negative; weights must be >= 0")
@@ -388,14 +467,21 @@ def blend(parts) -> Groove:
         raise GrooveError(
             f"parts: the blend's period would be {float(period):g} beats (the least common "
             f"multiple of {', '.join(f'{float(g._period):g}' for g, _ in parts)}), over "
-            f"{MAX_PERIOD_BEAT}; blend grooves whose periods share a multiple")
+            f"{MAX_PERIOD_BEAT}; blend grooves whose periods share a multiple"
+        )
     if period / step > _build.MAX_SEGMENTS:
-        raise GrooveError(f"parts: the blend needs {period / step} segments, over "
-                          f"{_build.MAX_SEGMENTS}; mix fewer grids")
-    coef = sum(w * _build.resample(g._coef, g._step, step, period)
-               for (g, _), w in zip(parts, weights))
-    accents = [_Accent(w * a.weight, a.step_beat, a.values)
-               for (g, _), w in zip(parts, weights) for a in g._accents]
+        raise GrooveError(
+            f"parts: the blend needs {period / step} segments, over "
+            f"{_build.MAX_SEGMENTS}; mix fewer grids"
+        )
+    coef = sum(
+        w * _build.resample(g._coef, g._step, step, period) for (g, _), w in zip(parts, weights)
+    )
+    accents = [
+        _Accent(w * a.weight, a.step_beat, a.values)
+        for (g, _), w in zip(parts, weights)
+        for a in g._accents
+    ]
     heaviest = parts[int(np.argmax(weights))][0]
     params = dict(parts=[(g.params, float(w)) for (g, _), w in zip(parts, weights)])
     return Groove("blend", heaviest.grid, params, period, step, coef, accents)

@@ -28,6 +28,7 @@ Stopping rule, checked after every iteration (``FitResult.reason``):
   the loss); a smaller predicted decrease is rounding noise and counts as
   ``"loss"``.
 """
+
 from __future__ import annotations
 
 import math
@@ -77,8 +78,10 @@ def _evaluate(fun_and_grad, x):
     f, g = fun_and_grad(x)
     g = np.asarray(g, dtype=np.float64)
     if g.shape != x.shape:
-        raise GrooveError(f"fun_and_grad: gradient shape {g.shape} differs from x {x.shape}; "
-                          "return (loss, gradient) with the gradient shaped like x")
+        raise GrooveError(
+            f"fun_and_grad: gradient shape {g.shape} differs from x {x.shape}; "
+            "return (loss, gradient) with the gradient shaped like x"
+        )
     return float(f), g
 
 
@@ -89,14 +92,28 @@ def _count(value, name, lo):
 
 
 def _nonneg(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise GrooveError(f"{name}: {value!r} must be a finite number >= 0")
     return float(value)
 
 
-def minimize(fun_and_grad, x0, *, project=None, max_iter=500, tol=1e-9, gtol=1e-8,
-             patience=3, memory=20, max_backtracks=60) -> FitResult:
+def minimize(
+    fun_and_grad,
+    x0,
+    *,
+    project=None,
+    max_iter=500,
+    tol=1e-9,
+    gtol=1e-8,
+    patience=3,
+    memory=20,
+    max_backtracks=60,
+) -> FitResult:
     """Minimise a smooth function, optionally over a convex set (see module doc).
 
     Parameters
@@ -132,14 +149,17 @@ def minimize(fun_and_grad, x0, *, project=None, max_iter=500, tol=1e-9, gtol=1e-
     x = np.asarray(proj(x), dtype=np.float64)
     f, g = _evaluate(fun_and_grad, x)
     if not (math.isfinite(f) and np.isfinite(g).all()):
-        raise GrooveError(f"x0: the loss or gradient at the start is not finite (loss {f!r}); "
-                          "start from a point where the function is defined")
+        raise GrooveError(
+            f"x0: the loss or gradient at the start is not finite (loss {f!r}); "
+            "start from a point where the function is defined"
+        )
     evals, history = 1, [f]
     pg = proj(x - g) - x
     pg_norm = float(np.linalg.norm(pg))
     # first step moves the largest coordinate by about 1
-    alpha = float(np.clip(1.0 / max(np.max(np.abs(pg), initial=0.0), 1e-300),
-                          _ALPHA_MIN, _ALPHA_MAX))
+    alpha = float(
+        np.clip(1.0 / max(np.max(np.abs(pg), initial=0.0), 1e-300), _ALPHA_MIN, _ALPHA_MAX)
+    )
     it, flat, reason = 0, 0, "max_iter"
     while True:
         if pg_norm <= gtol:
@@ -148,8 +168,9 @@ def minimize(fun_and_grad, x0, *, project=None, max_iter=500, tol=1e-9, gtol=1e-
         if it >= max_iter:
             break
         it += 1
-        step = _line_search(fun_and_grad, proj, x, f, g, alpha, max(history[-memory:]),
-                            max_backtracks)
+        step = _line_search(
+            fun_and_grad, proj, x, f, g, alpha, max(history[-memory:]), max_backtracks
+        )
         evals += step[-1]
         if step[0] is None:
             # a predicted decrease below tol is rounding noise, not a bad gradient
@@ -255,8 +276,10 @@ def _shifts(neighbours, n_steps):
     except (TypeError, ValueError):
         shifts = np.zeros(0, np.int64)
     if shifts.size == 0 or (n_steps > 1 and (shifts % n_steps == 0).any()):
-        raise GrooveError(f"neighbours: {neighbours!r}; give a count >= 1 or a list of step "
-                          "shifts that are not multiples of n_steps, e.g. [-1, 1] or [-4, 4]")
+        raise GrooveError(
+            f"neighbours: {neighbours!r}; give a count >= 1 or a list of step "
+            "shifts that are not multiples of n_steps, e.g. [-1, 1] or [-4, 4]"
+        )
     return shifts
 
 
@@ -265,12 +288,15 @@ def _step_indices(phase_beat, step_index, n_steps, step_beat):
         return np.rint(phase_beat / step_beat).astype(np.int64) % n_steps
     idx = np.asarray(step_index)
     if idx.shape != phase_beat.shape or not np.issubdtype(idx.dtype, np.integer):
-        raise GrooveError(f"step_index: expected {phase_beat.size} whole numbers (one per "
-                          f"note), got dtype {idx.dtype} shape {idx.shape}")
+        raise GrooveError(
+            f"step_index: expected {phase_beat.size} whole numbers (one per "
+            f"note), got dtype {idx.dtype} shape {idx.shape}"
+        )
     bad = np.flatnonzero((idx < 0) | (idx >= n_steps))
     if bad.size:
-        raise GrooveError(f"step_index: note {bad[0]} has step {idx[bad[0]]}; allowed 0 to "
-                          f"{n_steps - 1}")
+        raise GrooveError(
+            f"step_index: note {bad[0]} has step {idx[bad[0]]}; allowed 0 to {n_steps - 1}"
+        )
     return idx.astype(np.int64)
 
 
@@ -281,7 +307,7 @@ def _start(u_step, idx, n_steps):
     bounds = np.searchsorted(idx[order], np.arange(n_steps + 1))
     for k in range(n_steps):
         if bounds[k + 1] > bounds[k]:
-            x0[k] = np.median(u_step[order[bounds[k]:bounds[k + 1]]])
+            x0[k] = np.median(u_step[order[bounds[k] : bounds[k + 1]]])
     return x0
 
 
@@ -300,9 +326,22 @@ def _step_objective(u_step, idx, weight, delta_step, shrink, shifts):
     return fun_and_grad
 
 
-def fit_step_offsets(phase_beat, residual_beat, step_index, n_steps, *, step_beat,
-                     delta=0.02, shrink=1.0, neighbours=1, margin=0.01, weights=None,
-                     max_iter=500, tol=1e-10, gtol=1e-9) -> FitResult:
+def fit_step_offsets(
+    phase_beat,
+    residual_beat,
+    step_index,
+    n_steps,
+    *,
+    step_beat,
+    delta=0.02,
+    shrink=1.0,
+    neighbours=1,
+    margin=0.01,
+    weights=None,
+    max_iter=500,
+    tol=1e-10,
+    gtol=1e-9,
+) -> FitResult:
     """Robust timing offset of each grid step from notes' residuals.
 
     Minimises, in steps (u_i = residual_beat[i] / step_beat),
@@ -356,8 +395,10 @@ def fit_step_offsets(phase_beat, residual_beat, step_index, n_steps, *, step_bea
     phase = _offsets(phase_beat, "phase_beat")
     residual = _offsets(residual_beat, "residual_beat")
     if residual.shape != phase.shape:
-        raise GrooveError(f"residual_beat: {residual.size} values for {phase.size} notes; "
-                          "give one residual per note")
+        raise GrooveError(
+            f"residual_beat: {residual.size} values for {phase.size} notes; "
+            "give one residual per note"
+        )
     idx = _step_indices(phase, step_index, n_steps, step_beat)
     w = np.ones_like(residual) if weights is None else _offsets(weights, "weights")
     if w.shape != residual.shape or (w < 0).any():
@@ -368,7 +409,11 @@ def fit_step_offsets(phase_beat, residual_beat, step_index, n_steps, *, step_bea
     shrink = _nonneg(shrink, "shrink")
     shifts, m = _shifts(neighbours, n_steps), _margin(margin)
     u = residual / step_beat
-    return minimize(_step_objective(u, idx, w, delta_step, shrink, shifts),
-                    _start(u, idx, n_steps),
-                    project=lambda o: project_monotone_offsets(o, m),
-                    max_iter=max_iter, tol=tol, gtol=gtol)
+    return minimize(
+        _step_objective(u, idx, w, delta_step, shrink, shifts),
+        _start(u, idx, n_steps),
+        project=lambda o: project_monotone_offsets(o, m),
+        max_iter=max_iter,
+        tol=tol,
+        gtol=gtol,
+    )

@@ -18,6 +18,7 @@ are summed with ``math.fsum``, which rounds the exact sum once.  So
 Both hold while no intermediate product overflows or underflows: coordinates
 and their differences 0 or between about 1e-70 and 1e70 in magnitude.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,13 +69,15 @@ def _vertices(x, y):
     except (TypeError, ValueError):
         raise GrooveError("polygon: x and y must be sequences of numbers") from None
     if xa.ndim != 1 or ya.ndim != 1 or xa.size != ya.size:
-        raise GrooveError(f"polygon: x and y must be 1-D of equal length, got shapes "
-                          f"{xa.shape} and {ya.shape}")
+        raise GrooveError(
+            f"polygon: x and y must be 1-D of equal length, got shapes {xa.shape} and {ya.shape}"
+        )
     bad = np.flatnonzero(~(np.isfinite(xa) & np.isfinite(ya)))
     if bad.size:
         i = int(bad[0])
-        raise GrooveError(f"polygon: vertex {i} is ({xa[i]!r}, {ya[i]!r}); coordinates "
-                          "must be finite")
+        raise GrooveError(
+            f"polygon: vertex {i} is ({xa[i]!r}, {ya[i]!r}); coordinates must be finite"
+        )
     return xa, ya
 
 
@@ -111,7 +114,7 @@ def _moment(X, Y, axis_parts) -> float:
     """
     u, v, sign = _cross_factors(X, Y)
     w = np.concatenate([axis_parts, np.roll(axis_parts, -1, axis=0)], axis=1)
-    p, e = _two_prod(u, v)                       # (n, 8) each
+    p, e = _two_prod(u, v)  # (n, 8) each
     terms = []
     for part in (p, e):
         hi, lo = _two_prod(w[:, :, None], (sign * part)[:, None, :])  # (n, 4, 8)
@@ -155,18 +158,24 @@ def centroid(x, y) -> tuple[float, float]:
     """
     xa, ya = _vertices(x, y)
     if xa.size < 3:
-        raise GrooveError(f"polygon: {xa.size} vertices enclose no area, so the centroid is "
-                          "undefined; give at least 3 vertices that are not collinear")
+        raise GrooveError(
+            f"polygon: {xa.size} vertices enclose no area, so the centroid is "
+            "undefined; give at least 3 vertices that are not collinear"
+        )
     X, Y = _shifted(xa, ya)
     a2 = _twice_area(X, Y)
     if a2 == 0.0:
-        raise GrooveError(f"polygon: the {xa.size} vertices enclose zero signed area "
-                          f"(near ({xa[0]:.6g}, {ya[0]:.6g})), so the centroid is undefined; "
-                          "check for collinear or repeated vertices")
+        raise GrooveError(
+            f"polygon: the {xa.size} vertices enclose zero signed area "
+            f"(near ({xa[0]:.6g}, {ya[0]:.6g})), so the centroid is undefined; "
+            "check for collinear or repeated vertices"
+        )
     # x0 + Mx / (3 * 2A): the offset from vertex 0 is small, so its few
     # roundings stay few ulps of the offset, not of x0.
-    return (float(xa[0] + _moment(X, Y, X) / (3.0 * a2)),
-            float(ya[0] + _moment(X, Y, Y) / (3.0 * a2)))
+    return (
+        float(xa[0] + _moment(X, Y, X) / (3.0 * a2)),
+        float(ya[0] + _moment(X, Y, Y) / (3.0 * a2)),
+    )
 
 
 class DisplacementRegion(NamedTuple):
@@ -236,8 +245,7 @@ def displacement_region(groove, n: int = 1024) -> DisplacementRegion:
     lobes = tuple(np.stack([lt, lt + ld], axis=1) for lt, ld in lobes_td)
     if total == 0.0:
         return DisplacementRegion(0.0, signed, None, lobes, areas)
-    cents = [centroid(lt, ld) if w > 0 else (0.0, 0.0)
-             for (lt, ld), w in zip(lobes_td, weights)]
+    cents = [centroid(lt, ld) if w > 0 else (0.0, 0.0) for (lt, ld), w in zip(lobes_td, weights)]
     ct = math.fsum([w * c[0] for w, c in zip(weights, cents)]) / total
     cd = math.fsum([w * c[1] for w, c in zip(weights, cents)]) / total
     return DisplacementRegion(total, signed, (ct, ct + cd), lobes, areas)
@@ -273,10 +281,10 @@ def _split_lobes(t, d):
         j = i
         while j + 1 < n and sign[j + 1] == sign[i]:
             j += 1
-        lt = [t[i - 1]] if i > 0 else [t[i]]     # line point before the lobe
+        lt = [t[i - 1]] if i > 0 else [t[i]]  # line point before the lobe
         ld = [0.0]
-        lt += t[i:j + 1].tolist()
-        ld += d[i:j + 1].tolist()
+        lt += t[i : j + 1].tolist()
+        ld += d[i : j + 1].tolist()
         lt.append(t[j + 1] if j + 1 < n else t[j])
         ld.append(0.0)
         lobes.append((np.array(lt), np.array(ld)))

@@ -4,6 +4,7 @@ Beats are quarter notes.  Steps and periods are kept as ``Fraction`` while a
 groove is built so that the least common multiple of periods and the common
 step of a blend are exact; only the finished curve is in float64.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,9 +16,7 @@ from .errors import GrooveError
 _GRID_RE = re.compile(r"^1/(1|2|4|8|16|32|64)([td]?)$")
 
 #: Grid strings accepted everywhere a grid is named.
-GRIDS = tuple(
-    f"1/{n}{suffix}" for n in (1, 2, 4, 8, 16, 32, 64) for suffix in ("", "t", "d")
-)
+GRIDS = tuple(f"1/{n}{suffix}" for n in (1, 2, 4, 8, 16, 32, 64) for suffix in ("", "t", "d"))
 
 #: A blend's period (the LCM of its parts' periods) may not exceed this.
 MAX_PERIOD_BEAT = 64
@@ -69,13 +68,9 @@ def as_fraction(value, name: str) -> Fraction:
 
 def lcm_fraction(a: Fraction, b: Fraction) -> Fraction:
     """Least common multiple of two positive rationals."""
-    return Fraction(
-        math.lcm(a.numerator, b.numerator), math.gcd(a.denominator, b.denominator)
-    )
+    return Fraction(math.lcm(a.numerator, b.numerator), math.gcd(a.denominator, b.denominator))
 
 
 def gcd_fraction(a: Fraction, b: Fraction) -> Fraction:
     """Greatest common divisor of two positive rationals."""
-    return Fraction(
-        math.gcd(a.numerator, b.numerator), math.lcm(a.denominator, b.denominator)
-    )
+    return Fraction(math.gcd(a.numerator, b.numerator), math.lcm(a.denominator, b.denominator))

@@ -4,6 +4,7 @@ Each takes the arrays of :meth:`groove.Groove.tables` unpacked and is itself an
 ``@njit`` function, so an engine kernel can call them per event without
 leaving compiled code.  They never raise; validate inputs beforehand.
 """
+
 import numpy as np
 
 from ._kernels import MAX_EVALS, deviation_one, forward_one, inverse_one, slope_one

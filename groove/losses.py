@@ -16,6 +16,7 @@ At kinks (Huber has none in its gradient; IoU boxes with equal edges,
 contrastive pairs exactly at the margin or at distance 0) the gradient is
 one of the one-sided derivatives (a subgradient where the loss is convex).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,8 +40,10 @@ def _array(values, name):
 
 def _same_shape(a, b, names):
     if a.shape != b.shape:
-        raise GrooveError(f"{names[0]}, {names[1]}: shapes {a.shape} and {b.shape} differ; "
-                          "pass arrays of the same shape")
+        raise GrooveError(
+            f"{names[0]}, {names[1]}: shapes {a.shape} and {b.shape} differ; "
+            "pass arrays of the same shape"
+        )
 
 
 # -- regression losses -------------------------------------------------------
@@ -125,12 +128,14 @@ def _box_iou(lo_a, hi_a, lo_b, hi_b, generalized):
     for j in range(lo_a.shape[-1]):
         i_rest = np.where(w_int[..., j] > 0.0, _others_product(w_int, j), 0.0)
         a_rest, h_rest = _others_product(w_a, j), _others_product(w_hull, j)
-        hi_inside = hi_a[..., j] < hi_b[..., j]    # a's upper edge bounds the overlap
-        lo_inside = lo_a[..., j] >= lo_b[..., j]   # a's lower edge bounds the overlap
-        d_hi[..., j] = chain(np.where(hi_inside, i_rest, 0.0), a_rest,
-                             np.where(hi_inside, 0.0, h_rest))
-        d_lo[..., j] = chain(-np.where(lo_inside, i_rest, 0.0), -a_rest,
-                             -np.where(lo_inside, 0.0, h_rest))
+        hi_inside = hi_a[..., j] < hi_b[..., j]  # a's upper edge bounds the overlap
+        lo_inside = lo_a[..., j] >= lo_b[..., j]  # a's lower edge bounds the overlap
+        d_hi[..., j] = chain(
+            np.where(hi_inside, i_rest, 0.0), a_rest, np.where(hi_inside, 0.0, h_rest)
+        )
+        d_lo[..., j] = chain(
+            -np.where(lo_inside, i_rest, 0.0), -a_rest, -np.where(lo_inside, 0.0, h_rest)
+        )
     iou = inter / union
     value = iou - (hull - union) / hull if generalized else iou
     return value, d_lo, d_hi
@@ -147,8 +152,9 @@ def _intervals(a, name):
 def _notes(a, name):
     arr = _array(a, name)
     if arr.ndim < 1 or arr.shape[-1] != 3:
-        raise GrooveError(f"{name}: expected shape (..., 3) of [start_beat, end_beat, pitch], "
-                          f"got {arr.shape}")
+        raise GrooveError(
+            f"{name}: expected shape (..., 3) of [start_beat, end_beat, pitch], got {arr.shape}"
+        )
     _check_lengths(arr[..., 1] - arr[..., 0], name)
     return arr
 
@@ -156,8 +162,10 @@ def _notes(a, name):
 def _check_lengths(length, name):
     bad = np.flatnonzero(~(np.reshape(length, -1) > 0.0))
     if bad.size:
-        raise GrooveError(f"{name}: item {int(bad[0])} has end <= start; every interval or "
-                          "note must last > 0 beats (drop or lengthen zero-length notes)")
+        raise GrooveError(
+            f"{name}: item {int(bad[0])} has end <= start; every interval or "
+            "note must last > 0 beats (drop or lengthen zero-length notes)"
+        )
 
 
 def _interval_call(a, b, generalized):

@@ -11,6 +11,7 @@ normal with Box-Muller, so a note gets the same offset whatever else is
 rendered, in any order, on any machine with IEEE doubles (``log``/``cos`` of
 the platform's libm are the only possible difference, in the last ulp).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,7 @@ ENDS = ("groove", "keep")
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL1 = np.uint64(0xBF58476D1CE4E5B9)
 _MUL2 = np.uint64(0x94D049BB133111EB)
-_TWO_POW_53 = 2.0 ** -53
+_TWO_POW_53 = 2.0**-53
 
 
 @kernel
@@ -46,8 +47,9 @@ def _mix(x):
 @kernel
 def _noise_one(seed, stream, track, index):
     """Standard normal, clipped at +-CLIP_SIGMA, of one (seed, stream, track, index)."""
-    key = _mix(_mix(_mix(_mix(np.uint64(seed)) ^ np.uint64(stream)) ^ np.uint64(track))
-               ^ np.uint64(index))
+    key = _mix(
+        _mix(_mix(_mix(np.uint64(seed)) ^ np.uint64(stream)) ^ np.uint64(track)) ^ np.uint64(index)
+    )
     h1 = _mix(key ^ np.uint64(1))
     h2 = _mix(key ^ np.uint64(2))
     u1 = (float(h1 >> np.uint64(11)) + 1.0) * _TWO_POW_53  # (0, 1]: log is finite
@@ -80,17 +82,22 @@ def note_noise(seed: int, stream: int, track, index) -> np.ndarray:
         float64 in [-2.5, 2.5], the same for the same key on every call.
     """
     for name, value in (("seed", seed), ("stream", stream)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                or not 0 <= int(value) < 2**64:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or not 0 <= int(value) < 2**64
+        ):
             raise GrooveError(f"{name}: {value!r} must be a whole number from 0 to 2**64 - 1")
     track = np.ascontiguousarray(
-        np.broadcast_to(np.asarray(track, dtype=np.int64), np.shape(index)))
+        np.broadcast_to(np.asarray(track, dtype=np.int64), np.shape(index))
+    )
     index = np.ascontiguousarray(np.asarray(index, dtype=np.int64))
     if index.size and (track.min() < 0 or index.min() < 0):
         raise GrooveError("track, index: note keys must be >= 0")
     out = np.empty(index.shape, dtype=np.float64)
-    _noise_many(np.uint64(seed), np.uint64(stream), track.reshape(-1), index.reshape(-1),
-                out.reshape(-1))
+    _noise_many(
+        np.uint64(seed), np.uint64(stream), track.reshape(-1), index.reshape(-1), out.reshape(-1)
+    )
     return out
 
 
@@ -115,8 +122,9 @@ def quantize_beat(start_beat, grid_beat, q):
 
 def ms_to_beat(ms, tempo_us_per_beat):
     """Milliseconds to beats at the given tempo (microseconds per beat)."""
-    return np.asarray(ms, dtype=np.float64) * 1000.0 / np.asarray(tempo_us_per_beat,
-                                                                 dtype=np.float64)
+    return (
+        np.asarray(ms, dtype=np.float64) * 1000.0 / np.asarray(tempo_us_per_beat, dtype=np.float64)
+    )
 
 
 _SCALED = {}  # (id(groove), timing) -> (groove, scaled groove); holds the groove alive
@@ -144,9 +152,21 @@ def move(groove, beats, timing=1.0, inverse=False):
     return g.inverse(beats) if inverse else g.forward(beats)
 
 
-def apply_notes(grooves, lane, start_beat, end_beat, velocity, *, timing=1.0, quantize=0.0,
-                velocity_amount=0.0, ends="groove", random_offset_beat=None,
-                velocity_offset=None, inverse=False):
+def apply_notes(
+    grooves,
+    lane,
+    start_beat,
+    end_beat,
+    velocity,
+    *,
+    timing=1.0,
+    quantize=0.0,
+    velocity_amount=0.0,
+    ends="groove",
+    random_offset_beat=None,
+    velocity_offset=None,
+    inverse=False,
+):
     """Where notes land and how loud they are after a groove is applied.
 
     Elementwise: each output depends only on the same note's inputs, so this

@@ -13,6 +13,7 @@ groove and its reference from the same plain data, and hypothesis strategies
 for them), including adversarial ones: flat stretches, knot targets 9.3e-10
 beat apart, slope ratios up to 1e9 between neighbouring steps.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -89,8 +90,7 @@ class RefTemplate:
 
 def ref_swing(amount, grid: str) -> RefTemplate:
     """Swing: the off-beat of each pair of steps moves by (amount-50)/50 steps."""
-    return RefTemplate([0.0, (amount - 50.0) / 50.0], grid,
-                       2 * GRID_STEP_BEAT[grid], "linear")
+    return RefTemplate([0.0, (amount - 50.0) / 50.0], grid, 2 * GRID_STEP_BEAT[grid], "linear")
 
 
 class RefBlend:
@@ -194,7 +194,7 @@ def adversarial_slopes(log_slopes, kinds):
     free = kinds == "free"
     assert free.any(), "at least one segment must carry the rise"
     s = np.where(kinds == "tiny", _QUANTUM, 0.0)
-    s[free] = 10.0**logs[free]
+    s[free] = 10.0 ** logs[free]
     s[free] *= (s.size - s[~free].sum()) / s[free].sum()
     return s
 
@@ -220,6 +220,7 @@ def flat_runs(offsets):
 
 # -- specifications: a groove and its reference from the same plain data ---
 
+
 @dataclass(frozen=True)
 class TemplateSpec:
     offsets: tuple
@@ -228,8 +229,9 @@ class TemplateSpec:
     interp: str
 
     def build(self):
-        g = groove.template(list(self.offsets), grid=self.grid, period=self.period_beat,
-                            interp=self.interp)
+        g = groove.template(
+            list(self.offsets), grid=self.grid, period=self.period_beat, interp=self.interp
+        )
         return g, RefTemplate(self.offsets, self.grid, self.period_beat, self.interp)
 
 
@@ -253,6 +255,7 @@ class BlendSpec:
 
 
 # -- hypothesis strategies ----------------------------------------------
+
 
 @st.composite
 def template_specs(draw, grids=GRIDS, periods=PERIODS_BEAT, spread=0.45):

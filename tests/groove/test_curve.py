@@ -4,6 +4,7 @@ Also: swing's exact grid values, blends' periods and normalised weights,
 timing amounts, monotonicity of every built groove, accents and the
 deviation-range properties.
 """
+
 import math
 from fractions import Fraction
 
@@ -14,8 +15,19 @@ from hypothesis import strategies as st
 
 import groove
 from tests.groove.reference import (
-    DYADIC_GRIDS, DYADIC_WEIGHTS, GRID_STEP_BEAT, GRIDS, INTERPS, PERIODS_BEAT, RefScaled,
-    TemplateSpec, adversarial_specs, blend_specs, n_steps, ref_accent, swing_specs,
+    DYADIC_GRIDS,
+    DYADIC_WEIGHTS,
+    GRID_STEP_BEAT,
+    GRIDS,
+    INTERPS,
+    PERIODS_BEAT,
+    RefScaled,
+    TemplateSpec,
+    adversarial_specs,
+    blend_specs,
+    n_steps,
+    ref_accent,
+    swing_specs,
     template_specs,
 )
 
@@ -46,11 +58,13 @@ def assert_monotone(g, period_beat, strict_tol_beat=0.0):
     drop = -np.diff(g.forward(x))
     worst = int(np.argmax(drop))
     assert drop[worst] <= strict_tol_beat, (
-        f"forward decreases by {drop[worst]:.3g} between {x[worst]!r} and {x[worst + 1]!r}")
+        f"forward decreases by {drop[worst]:.3g} between {x[worst]!r} and {x[worst + 1]!r}"
+    )
     assert g.derivative(x).min() >= -1e-9
 
 
 # -- forward against the references ------------------------------------
+
 
 @SETTINGS
 @given(template_specs(), st.integers(0, 2**32 - 1))
@@ -84,16 +98,21 @@ def test_swing_forward_matches_reference(spec, seed):
 
 
 @SETTINGS
-@given(blend_specs(st.one_of(template_specs(periods=BLEND_PERIODS_BEAT), swing_specs())),
-       st.integers(0, 2**32 - 1))
+@given(
+    blend_specs(st.one_of(template_specs(periods=BLEND_PERIODS_BEAT), swing_specs())),
+    st.integers(0, 2**32 - 1),
+)
 def test_blend_forward_matches_reference(spec, seed):
     g, ref = spec.build()
     assert_forward_matches(g, ref, positions(seed))
 
 
 @SETTINGS
-@given(st.one_of(template_specs(), swing_specs(), adversarial_specs()),
-       st.floats(0.0, 1.0), st.integers(0, 2**32 - 1))
+@given(
+    st.one_of(template_specs(), swing_specs(), adversarial_specs()),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+)
 def test_scaled_forward_matches_reference(spec, fraction, seed):
     g, ref = spec.build()
     amount = fraction * min(groove.MAX_TIMING, g.max_timing)
@@ -101,6 +120,7 @@ def test_scaled_forward_matches_reference(spec, fraction, seed):
 
 
 # -- swing ----------------------------------------------------------------
+
 
 def test_swing_58_moves_the_16th_offbeat_to_0_29():
     assert abs(groove.swing(58).forward(0.25) - 0.29) <= 1e-12
@@ -138,12 +158,14 @@ def test_swing_50_is_straight():
 
 # -- blends ---------------------------------------------------------------
 
+
 def _period_lcm(periods):
     out = Fraction(periods[0])
     for p in periods[1:]:
         p = Fraction(p)
-        out = Fraction(math.lcm(out.numerator, p.numerator),
-                       math.gcd(out.denominator, p.denominator))
+        out = Fraction(
+            math.lcm(out.numerator, p.numerator), math.gcd(out.denominator, p.denominator)
+        )
     return out
 
 
@@ -151,8 +173,10 @@ def _period_lcm(periods):
 @given(blend_specs(st.one_of(template_specs(periods=BLEND_PERIODS_BEAT), swing_specs())))
 def test_blend_period_is_the_lcm_of_its_parts(spec):
     g, _ = spec.build()
-    periods = [Fraction(p.period_beat) if isinstance(p, TemplateSpec)
-               else 2 * GRID_STEP_BEAT[p.grid] for p, _ in spec.parts]
+    periods = [
+        Fraction(p.period_beat) if isinstance(p, TemplateSpec) else 2 * GRID_STEP_BEAT[p.grid]
+        for p, _ in spec.parts
+    ]
     assert g.period_beat == float(_period_lcm(periods))
 
 
@@ -160,26 +184,39 @@ def test_blend_weights_are_normalised():
     a = groove.template([0.0, 0.3, -0.2, 0.1], period=1)
     b = groove.swing(66, "1/8")
     x = positions(2)
-    np.testing.assert_allclose(groove.blend([(a, 5.0)]).forward(x), a.forward(x),
-                               rtol=0, atol=1e-13)
-    np.testing.assert_allclose(groove.blend([(a, 2.0), (b, 6.0)]).forward(x),
-                               groove.blend([(a, 0.25), (b, 0.75)]).forward(x),
-                               rtol=0, atol=1e-13)
-    np.testing.assert_allclose(groove.blend([(a, 1.0), (b, 0.0)]).forward(x),
-                               a.forward(x), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(
+        groove.blend([(a, 5.0)]).forward(x), a.forward(x), rtol=0, atol=1e-13
+    )
+    np.testing.assert_allclose(
+        groove.blend([(a, 2.0), (b, 6.0)]).forward(x),
+        groove.blend([(a, 0.25), (b, 0.75)]).forward(x),
+        rtol=0,
+        atol=1e-13,
+    )
+    np.testing.assert_allclose(
+        groove.blend([(a, 1.0), (b, 0.0)]).forward(x), a.forward(x), rtol=0, atol=1e-13
+    )
 
 
 # -- timing amounts -----------------------------------------------------
 
+
 @SETTINGS
-@given(st.one_of(template_specs(), swing_specs(), adversarial_specs(),
-                 blend_specs(template_specs())))
+@given(
+    st.one_of(template_specs(), swing_specs(), adversarial_specs(), blend_specs(template_specs()))
+)
 def test_scaled_zero_is_exactly_the_identity(spec):
     g = spec.build()[0].scaled(0)
     assert g.is_identity
     rng = np.random.default_rng(3)
-    x = np.concatenate([rng.uniform(-50, 50, 5000), rng.uniform(-1e6, 1e6, 100),
-                        np.arange(-50, 50, 1 / 24), [0.0, 1e-300, -1e-300]])
+    x = np.concatenate(
+        [
+            rng.uniform(-50, 50, 5000),
+            rng.uniform(-1e6, 1e6, 100),
+            np.arange(-50, 50, 1 / 24),
+            [0.0, 1e-300, -1e-300],
+        ]
+    )
     assert np.array_equal(g.forward(x), x)
     assert np.array_equal(g.inverse(x), x)
     assert np.array_equal(g.forward(x).view(np.int64)[x != 0], x.view(np.int64)[x != 0])
@@ -210,10 +247,15 @@ def test_max_timing_is_where_the_steepest_fall_flattens():
 
 # -- monotonicity ---------------------------------------------------------
 
+
 @SETTINGS
-@given(st.one_of(template_specs(spread=0.499), swing_specs(),
-                 blend_specs(st.one_of(template_specs(periods=BLEND_PERIODS_BEAT),
-                                       swing_specs()))))
+@given(
+    st.one_of(
+        template_specs(spread=0.499),
+        swing_specs(),
+        blend_specs(st.one_of(template_specs(periods=BLEND_PERIODS_BEAT), swing_specs())),
+    )
+)
 def test_every_groove_is_monotone(spec):
     g, _ = spec.build()
     assert_monotone(g, g.period_beat)
@@ -222,8 +264,12 @@ def test_every_groove_is_monotone(spec):
 
 
 @SETTINGS
-@given(st.one_of(adversarial_specs(grids=DYADIC_GRIDS),
-                 blend_specs(adversarial_specs(grids=DYADIC_GRIDS), weights=DYADIC_WEIGHTS)))
+@given(
+    st.one_of(
+        adversarial_specs(grids=DYADIC_GRIDS),
+        blend_specs(adversarial_specs(grids=DYADIC_GRIDS), weights=DYADIC_WEIGHTS),
+    )
+)
 def test_adversarial_binary_grooves_are_exactly_monotone(spec):
     # Binary-fraction steps, offsets and weights make flat stretches exactly
     # flat in float64, so forward must never decrease, not even by one ulp.
@@ -243,6 +289,7 @@ def test_adversarial_grooves_are_monotone_to_rounding(spec):
 
 # -- accents --------------------------------------------------------------
 
+
 def test_accent_is_the_nearest_grid_step_velocity():
     velocity = [1.0, 0.3, 0.7, 0.5, 0.9, 0.2]
     g = groove.template([0.0] * 6, grid="1/8t", period=2, velocity=velocity)
@@ -257,8 +304,9 @@ def test_blend_accent_is_the_weighted_sum():
     b = groove.template([0.0, 0.1, 0.0], grid="1/8t", period=1, velocity=vb)
     x = positions(6, span_beat=20.0) + 1e-7
     expected = 0.25 * ref_accent(va, "1/16", x) + 0.75 * ref_accent(vb, "1/8t", x)
-    np.testing.assert_allclose(groove.blend([(a, 1.0), (b, 3.0)]).accent(x), expected,
-                               rtol=0, atol=1e-15)
+    np.testing.assert_allclose(
+        groove.blend([(a, 1.0), (b, 3.0)]).accent(x), expected, rtol=0, atol=1e-15
+    )
 
 
 def test_accent_without_velocity_is_full():
@@ -268,6 +316,7 @@ def test_accent_without_velocity_is_full():
 
 
 # -- properties -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("grid", GRIDS)
 def test_template_properties(grid):
@@ -290,13 +339,20 @@ def test_blend_grid_is_that_of_the_heaviest_part():
 
 
 @SETTINGS
-@given(st.one_of(template_specs(), swing_specs(), adversarial_specs(),
-                 blend_specs(template_specs(periods=BLEND_PERIODS_BEAT))))
+@given(
+    st.one_of(
+        template_specs(),
+        swing_specs(),
+        adversarial_specs(),
+        blend_specs(template_specs(periods=BLEND_PERIODS_BEAT)),
+    )
+)
 def test_deviation_range_matches_dense_sampling(spec):
     g, ref = spec.build()
     # Dense samples plus every knot (all steps here are multiples of 1/24 beat).
-    x = np.concatenate([np.linspace(0.0, g.period_beat, 200001),
-                        np.arange(0.0, g.period_beat, 1.0 / 24.0)])
+    x = np.concatenate(
+        [np.linspace(0.0, g.period_beat, 200001), np.arange(0.0, g.period_beat, 1.0 / 24.0)]
+    )
     dense = ref.forward(x) - x
     assert dense.min() >= g.min_deviation_beat - 1e-12
     assert dense.max() <= g.max_deviation_beat + 1e-12

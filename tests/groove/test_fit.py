@@ -1,13 +1,12 @@
 """groove.fit: the SPG minimiser, the monotone projection and the robust step fit."""
+
 import itertools
 
 import numpy as np
 import pytest
 
-from groove import GrooveError
-from groove import _fit_kernels
-from groove.fit import (_step_objective, fit_step_offsets, minimize,
-                        project_monotone_offsets)
+from groove import GrooveError, _fit_kernels
+from groove.fit import _step_objective, fit_step_offsets, minimize, project_monotone_offsets
 from groove.losses import huber
 
 
@@ -33,10 +32,10 @@ def test_minimize_finds_the_minimum_of_a_convex_quadratic(seed):
     b = rng.normal(size=12)
     exact = np.linalg.solve(A, b)
     best = -0.5 * b @ exact
-    res = minimize(quadratic(A, b), np.zeros(12))          # default tolerances
+    res = minimize(quadratic(A, b), np.zeros(12))  # default tolerances
     assert res.converged, res
     assert res.loss - best <= 1e-8 * abs(best)
-    np.testing.assert_allclose(res.x, exact, atol=1e-4)    # ~ sqrt(tol): the loss is flat
+    np.testing.assert_allclose(res.x, exact, atol=1e-4)  # ~ sqrt(tol): the loss is flat
     # the loss is flat to rounding long before x is: tight x needs the gradient test
     res = minimize(quadratic(A, b), np.zeros(12), tol=0.0, gtol=1e-11)
     assert res.converged and res.reason == "gradient", res
@@ -54,9 +53,14 @@ def test_minimize_finds_the_minimum_of_rosenbrock(x0):
 def test_minimize_with_a_box_projection_matches_clipping():
     rng = np.random.default_rng(5)
     diag = rng.uniform(1, 10, 8)
-    b = rng.normal(0, 10, 8)                     # unconstrained optimum b / diag, often outside
-    res = minimize(quadratic(np.diag(diag), b), np.full(8, 0.5),
-                   project=lambda x: np.clip(x, 0.0, 1.0), tol=0.0, gtol=1e-12)
+    b = rng.normal(0, 10, 8)  # unconstrained optimum b / diag, often outside
+    res = minimize(
+        quadratic(np.diag(diag), b),
+        np.full(8, 0.5),
+        project=lambda x: np.clip(x, 0.0, 1.0),
+        tol=0.0,
+        gtol=1e-12,
+    )
     assert res.converged
     np.testing.assert_allclose(res.x, np.clip(b / diag, 0.0, 1.0), atol=1e-10)
 
@@ -96,7 +100,7 @@ def brute_force_projection(z, margin):
     as far as the true one, so the closest feasible candidate is it.
     """
     n = z.size
-    rows = np.roll(np.eye(n), 1, axis=1) - np.eye(n)    # rows @ o = rises(o)
+    rows = np.roll(np.eye(n), 1, axis=1) - np.eye(n)  # rows @ o = rises(o)
     best, best_dist = None, np.inf
     for k in range(n + 1):
         for active in itertools.combinations(range(n), k):
@@ -155,7 +159,7 @@ def test_projection_validates():
         project_monotone_offsets([[0.0, 0.1]])
     z = np.array([0.0, -3.0])
     project_monotone_offsets(z)
-    assert z.tolist() == [0.0, -3.0]            # input never modified
+    assert z.tolist() == [0.0, -3.0]  # input never modified
 
 
 # -- per-step fit ---------------------------------------------------------------------
@@ -197,12 +201,12 @@ def test_robust_fit_beats_the_mean_with_outliers():
     for _ in range(5):
         true = rng.uniform(-0.2, 0.3, 16)
         idx, residual = synthetic_notes(rng, true, 30, step, 0.01, 0.10)
-        fit = fit_step_offsets(idx * step, residual, idx, 16, step_beat=step, delta=0.02,
-                               shrink=0.1)
+        fit = fit_step_offsets(
+            idx * step, residual, idx, 16, step_beat=step, delta=0.02, shrink=0.1
+        )
         assert fit.converged
         mean = np.bincount(idx, residual) / np.bincount(idx) / step
-        errors.append((np.sqrt(np.mean((fit.x - true) ** 2)),
-                       np.sqrt(np.mean((mean - true) ** 2))))
+        errors.append((np.sqrt(np.mean((fit.x - true) ** 2)), np.sqrt(np.mean((mean - true) ** 2))))
     robust, plain = np.mean(errors, axis=0)
     assert robust < 0.6 * plain, (robust, plain)
 
@@ -216,24 +220,26 @@ def test_without_outliers_or_shrink_the_fit_is_the_mean():
 
 
 def test_a_step_without_notes_follows_its_neighbours():
-    ramp = 0.02 * np.arange(8) - 0.05           # linear, so every neighbour mean fits
+    ramp = 0.02 * np.arange(8) - 0.05  # linear, so every neighbour mean fits
     idx = np.repeat([k for k in range(8) if k != 3], 10)
     residual = ramp[idx] * 0.25
-    fit = fit_step_offsets(idx * 0.25, residual, idx, 8, step_beat=0.25, shrink=1.0,
-                           margin=0.0, delta=0.05)
+    fit = fit_step_offsets(
+        idx * 0.25, residual, idx, 8, step_beat=0.25, shrink=1.0, margin=0.0, delta=0.05
+    )
     # the period wraps: the ramp's jump from step 7 to 0 pulls on 6, 7, 0, 1 but not on 3
     assert fit.x[3] == pytest.approx(ramp[3], abs=1e-3)
 
 
 def test_the_fit_is_projected_monotone():
     idx = np.array([0, 1, 2, 3] * 5)
-    want = np.array([0.0, 0.6, -0.9, 0.2])      # 0.6 -> -0.9 runs backwards
+    want = np.array([0.0, 0.6, -0.9, 0.2])  # 0.6 -> -0.9 runs backwards
     fit = fit_step_offsets(idx * 0.25, want[idx] * 0.25, idx, 4, step_beat=0.25, margin=0.1)
     assert (rises(fit.x) >= -0.9 - 1e-12).all()
     # least squares (no shrink, all residuals in Huber's quadratic zone): the
     # projection of the per-step means, steps 1 and 2 meet halfway
-    fit = fit_step_offsets(idx * 0.25, want[idx] * 0.25, idx, 4, step_beat=0.25, margin=0.1,
-                           shrink=0.0, delta=1.0)
+    fit = fit_step_offsets(
+        idx * 0.25, want[idx] * 0.25, idx, 4, step_beat=0.25, margin=0.1, shrink=0.0, delta=1.0
+    )
     np.testing.assert_allclose(fit.x, [0.0, 0.3, -0.6, 0.2], atol=1e-7)
 
 

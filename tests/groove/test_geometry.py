@@ -1,4 +1,5 @@
 """groove.geometry against exact rational arithmetic (fractions.Fraction)."""
+
 import math
 import zlib
 from fractions import Fraction
@@ -16,8 +17,10 @@ EPS = 2.0**-52
 # -- slow, obviously correct references -------------------------------------------
 def exact_twice_area(x, y):
     n = len(x)
-    return sum(Fraction(x[i]) * Fraction(y[(i + 1) % n])
-               - Fraction(x[(i + 1) % n]) * Fraction(y[i]) for i in range(n))
+    return sum(
+        Fraction(x[i]) * Fraction(y[(i + 1) % n]) - Fraction(x[(i + 1) % n]) * Fraction(y[i])
+        for i in range(n)
+    )
 
 
 def exact_centroid(x, y):
@@ -81,8 +84,9 @@ def test_tiny_polygon_far_from_origin_matches_fractions_where_shoelace_fails():
 
 
 @pytest.mark.parametrize("make", [convex_polygon, star_polygon, scribble])
-@pytest.mark.parametrize("scale,at", [(1.0, (0.0, 0.0)), (1e-9, (1e6, -1e6)),
-                                      (3e-5, (2.0, 2.0)), (1e4, (-7e3, 1e-3))])
+@pytest.mark.parametrize(
+    "scale,at", [(1.0, (0.0, 0.0)), (1e-9, (1e6, -1e6)), (3e-5, (2.0, 2.0)), (1e4, (-7e3, 1e-3))]
+)
 def test_random_polygons_match_fractions(make, scale, at):
     rng = np.random.default_rng(zlib.crc32(f"{make.__name__} {scale}".encode()))
     for n in (3, 4, 7, 20):
@@ -117,14 +121,19 @@ def test_translation_invariance_is_exact_for_exact_translations():
         assert abs(cy - (c[1] + ty)) <= 2 * np.spacing(abs(cy))
 
 
-@pytest.mark.parametrize("x,y", [
-    ([0.0, 1.0, 2.0], [0.0, 1.0, 2.0]),                      # collinear
-    ([1e6, 1e6 + 1e-9, 1e6 + 2e-9], [5.0, 5.0, 5.0]),        # collinear, far away
-    ([0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]),            # repeated vertices on a line
-    ([0.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 0.0],               # figure eight: loops cancel
-     [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0]),
-    ([0.0, 1.0], [0.0, 1.0]),                                # too few vertices
-])
+@pytest.mark.parametrize(
+    "x,y",
+    [
+        ([0.0, 1.0, 2.0], [0.0, 1.0, 2.0]),  # collinear
+        ([1e6, 1e6 + 1e-9, 1e6 + 2e-9], [5.0, 5.0, 5.0]),  # collinear, far away
+        ([0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]),  # repeated vertices on a line
+        (
+            [0.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 0.0],  # figure eight: loops cancel
+            [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0],
+        ),
+        ([0.0, 1.0], [0.0, 1.0]),  # too few vertices
+    ],
+)
 def test_zero_area_centroid_raises(x, y):
     assert signed_area(x, y) == 0.0
     with pytest.raises(GrooveError, match="centroid is undefined"):
@@ -146,12 +155,16 @@ def dense_reference(g, n=400_000):
     d = g.deviation(t)
     w = p / n
     a = np.abs(d)
-    return (np.sum(d) * w, np.sum(a) * w,
-            np.sum(t * a) / np.sum(a), np.sum(0.5 * d * a) / np.sum(a))
+    return (
+        np.sum(d) * w,
+        np.sum(a) * w,
+        np.sum(t * a) / np.sum(a),
+        np.sum(0.5 * d * a) / np.sum(a),
+    )
 
 
 def test_swing_is_one_triangle():
-    g = groove.swing(66.0)                       # off-beat 16th 0.32 step late
+    g = groove.swing(66.0)  # off-beat 16th 0.32 step late
     r = displacement_region(g)
     peak = (66.0 - 50.0) / 50.0 * 0.25
     assert len(r.lobes) == 1
@@ -180,8 +193,9 @@ def test_lobes_split_at_crossings_of_a_linear_template():
 
 
 def test_pchip_matches_dense_integration():
-    g = groove.template([0.0, 0.3, -0.2, 0.1, 0.0, -0.15, 0.25, 0.05], grid="1/8", period=4,
-                        interp="pchip")
+    g = groove.template(
+        [0.0, 0.3, -0.2, 0.1, 0.0, -0.15, 0.25, 0.05], grid="1/8", period=4, interp="pchip"
+    )
     r = displacement_region(g, n=4096)
     signed, total, ct, cd = dense_reference(g)
     assert r.signed_area_beat2 == pytest.approx(signed, rel=1e-6, abs=1e-10)
@@ -192,7 +206,7 @@ def test_pchip_matches_dense_integration():
 
 
 def test_lobe_cut_by_the_period_boundary_is_closed_vertically():
-    g = groove.template([0.2, 0.0, 0.0, 0.0], period=1)   # late at beat 0
+    g = groove.template([0.2, 0.0, 0.0, 0.0], period=1)  # late at beat 0
     r = displacement_region(g, n=8)
     assert len(r.lobes) == 2
     assert r.lobes[0][0].tolist() == [0.0, 0.0] and r.lobes[0][1, 0] == 0.0
@@ -202,7 +216,7 @@ def test_lobe_cut_by_the_period_boundary_is_closed_vertically():
 
 def test_sliver_near_beat_two_keeps_its_digits():
     offsets = np.zeros(16)
-    offsets[8] = 4e-12                          # one 16th 1e-12 beat late at beat 2
+    offsets[8] = 4e-12  # one 16th 1e-12 beat late at beat 2
     r = displacement_region(groove.template(offsets))
     assert r.abs_area_beat2 == pytest.approx(0.5 * 0.5 * 1e-12, rel=1e-12)
     assert r.centroid_beat[0] == pytest.approx(2.0, rel=1e-15)

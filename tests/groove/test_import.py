@@ -3,6 +3,7 @@
 numba is imported lazily on the first evaluation; YAML, MIDI and audio
 libraries are never imported by anything under ``groove/``.
 """
+
 import ast
 import json
 import subprocess
@@ -17,10 +18,17 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "groove"
 
 
 def test_import_groove_loads_no_heavy_or_io_module():
-    code = ("import sys, json, groove; "
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=PACKAGE_DIR.parent)
+    code = (
+        "import sys, json, groove; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PACKAGE_DIR.parent,
+    )
     loaded = set(json.loads(out.stdout))
     assert "groove" in loaded
     assert not loaded & set(FORBIDDEN_ON_IMPORT), sorted(loaded & set(FORBIDDEN_ON_IMPORT))
@@ -34,10 +42,16 @@ def _imported_modules(tree):
                 yield alias.name.split(".")[0], node.lineno
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             yield node.module.split(".")[0], node.lineno
-        elif (isinstance(node, ast.Call) and node.args
-              and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
-              and (getattr(node.func, "id", None) == "__import__"
-                   or getattr(node.func, "attr", None) == "import_module")):
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (
+                getattr(node.func, "id", None) == "__import__"
+                or getattr(node.func, "attr", None) == "import_module"
+            )
+        ):
             yield node.args[0].value.split(".")[0], node.lineno
 
 
@@ -46,8 +60,9 @@ def test_the_package_has_python_sources():
     assert len(list(PACKAGE_DIR.rglob("*.py"))) >= 5
 
 
-@pytest.mark.parametrize("path", sorted(PACKAGE_DIR.rglob("*.py")),
-                         ids=lambda p: str(p.relative_to(PACKAGE_DIR)))
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE_DIR.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE_DIR))
+)
 def test_no_source_under_groove_imports_io_libraries(path):
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     bad = [(name, line) for name, line in _imported_modules(tree) if name in FORBIDDEN_ANYWHERE]

@@ -5,6 +5,7 @@ whole segment), neighbouring knot targets 9.3e-10 beat apart, slope ratios
 up to 1e9 between neighbouring steps, blends of flat stretches and timing
 amounts right at the fold-back limit.
 """
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -13,9 +14,21 @@ from hypothesis import strategies as st
 import groove
 from groove.kernels import MAX_EVALS
 from tests.groove.reference import (
-    DYADIC_GRIDS, DYADIC_WEIGHTS, GRID_STEP_BEAT, BlendSpec, RefScaled, TemplateSpec,
-    adversarial_slopes, adversarial_specs, blend_specs, flat_runs, n_steps,
-    offsets_from_slopes, ref_inverse, swing_specs, template_specs,
+    DYADIC_GRIDS,
+    DYADIC_WEIGHTS,
+    GRID_STEP_BEAT,
+    BlendSpec,
+    RefScaled,
+    TemplateSpec,
+    adversarial_slopes,
+    adversarial_specs,
+    blend_specs,
+    flat_runs,
+    n_steps,
+    offsets_from_slopes,
+    ref_inverse,
+    swing_specs,
+    template_specs,
 )
 
 #: |forward(inverse(y)) - y| allowed, in beats.
@@ -34,7 +47,8 @@ def check_inverse(g, y):
     err = np.abs(g.forward(x) - y)
     worst = int(np.argmax(err))
     assert err[worst] <= ROUND_TRIP_Y_BEAT, (
-        f"forward(inverse({y[worst]!r})) off by {err[worst]:.3g} (x = {x[worst]!r})")
+        f"forward(inverse({y[worst]!r})) off by {err[worst]:.3g} (x = {x[worst]!r})"
+    )
     return x
 
 
@@ -55,7 +69,8 @@ def check_inverse_of_forward(g, x):
     err = np.where(well_conditioned(g, x), np.abs(back - x), 0.0)
     worst = int(np.argmax(err))
     assert err[worst] <= ROUND_TRIP_X_BEAT, (
-        f"inverse(forward({x[worst]!r})) = {back[worst]!r}, T' = {g.derivative(x[worst]):.3g}")
+        f"inverse(forward({x[worst]!r})) = {back[worst]!r}, T' = {g.derivative(x[worst]):.3g}"
+    )
 
 
 def check_against_bisection(g, ref, y):
@@ -65,7 +80,8 @@ def check_against_bisection(g, ref, y):
     err = np.where(well_conditioned(g, expected), np.abs(x - expected), 0.0)
     worst = int(np.argmax(err))
     assert err[worst] <= ROUND_TRIP_X_BEAT, (
-        f"inverse({y[worst]!r}) = {x[worst]!r}, bisection gives {expected[worst]!r}")
+        f"inverse({y[worst]!r}) = {x[worst]!r}, bisection gives {expected[worst]!r}"
+    )
 
 
 def sample_y(g, rng, count=3000):
@@ -96,9 +112,12 @@ def at_fold_back(g, ref):
 
 # -- property tests -----------------------------------------------------
 
+
 @SETTINGS
-@given(st.one_of(template_specs(), swing_specs(), template_specs(spread=0.5)),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.one_of(template_specs(), swing_specs(), template_specs(spread=0.5)),
+    st.integers(0, 2**32 - 1),
+)
 def test_inverse_random(spec, seed):
     check_all(*spec.build(), seed)
 
@@ -113,8 +132,10 @@ def test_inverse_adversarial(spec, seed):
 
 
 @SETTINGS
-@given(blend_specs(st.one_of(adversarial_specs(), template_specs(), swing_specs())),
-       st.integers(0, 2**32 - 1))
+@given(
+    blend_specs(st.one_of(adversarial_specs(), template_specs(), swing_specs())),
+    st.integers(0, 2**32 - 1),
+)
 def test_inverse_blend_of_adversarial(spec, seed):
     g, ref = spec.build()
     check_all(g, ref, seed)
@@ -123,6 +144,7 @@ def test_inverse_blend_of_adversarial(spec, seed):
 
 
 # -- flat stretches: the left end ---------------------------------------
+
 
 def check_flat_left_ends(g, ref, runs_beat, shifts=range(-6, 7)):
     """inverse(level of each flat stretch) is its left end, in every period.
@@ -149,8 +171,9 @@ def check_flat_left_ends(g, ref, runs_beat, shifts=range(-6, 7)):
         assert (x_ref <= expected + 1e-12).all()
         # Clearly below (not merely rounded below) the level 1e-9 beat earlier.
         resolved = ref.forward(expected - ROUND_TRIP_X_BEAT) < y - 2e-13
-        np.testing.assert_allclose(x_ref[resolved], expected[resolved], rtol=0,
-                                   atol=ROUND_TRIP_X_BEAT)
+        np.testing.assert_allclose(
+            x_ref[resolved], expected[resolved], rtol=0, atol=ROUND_TRIP_X_BEAT
+        )
 
 
 def template_flat_runs(spec):
@@ -159,8 +182,9 @@ def template_flat_runs(spec):
 
 
 #: Flat on [0.5, 0.75), then a slow rise: the case of the regression test below.
-FLAT_THEN_SLOW = TemplateSpec((0.0, 0.992431640625, 1.992431640625, 0.992431640625),
-                              "1/16", 1, "linear")
+FLAT_THEN_SLOW = TemplateSpec(
+    (0.0, 0.992431640625, 1.992431640625, 0.992431640625), "1/16", 1, "linear"
+)
 
 
 @SETTINGS
@@ -226,7 +250,8 @@ def test_flat_stretch_followed_by_a_slow_rise(interp):
         assert g.forward(0.75) == level == 0.5 + (a + 1.0) * 0.25
         got = g.inverse(level + shifts)
         assert np.abs(got - (0.5 + shifts)).max() <= ROUND_TRIP_X_BEAT, (
-            f"a = {a!r}: inverse({level!r} + m) = {got - shifts!r} + m, expected 0.5 + m")
+            f"a = {a!r}: inverse({level!r} + m) = {got - shifts!r} + m, expected 0.5 + m"
+        )
 
 
 def test_regression_flat_level_resolved_to_right_end():
@@ -239,6 +264,7 @@ def test_regression_flat_level_resolved_to_right_end():
 
 
 # -- deterministic adversarial cases -----------------------------------
+
 
 def test_knot_targets_1e_9_apart_with_plain_float_offsets():
     # Rise -1 + 1e-9 in ordinary (not binary-fraction) floats.
@@ -262,25 +288,30 @@ def test_extreme_slope_ratios(log_ratio):
 
 # -- bulk checks (1e5 points) -------------------------------------------
 
+
 def _bulk_grooves():
     rng = np.random.default_rng(2024)
     n = n_steps("1/32", 8)
     kinds = rng.choice(["free", "free", "flat", "tiny"], size=n)
-    adversarial = offsets_from_slopes(
-        adversarial_slopes(rng.uniform(-5, 4, n), kinds), 0.1)
+    adversarial = offsets_from_slopes(adversarial_slopes(rng.uniform(-5, 4, n), kinds), 0.1)
     random16t = rng.uniform(-0.49, 0.49, n_steps("1/16t", 8))
     specs = {
         "random pchip 1/16t": TemplateSpec(tuple(random16t), "1/16t", 8, "pchip"),
         "adversarial linear": TemplateSpec(tuple(adversarial), "1/32", 8, "linear"),
         "adversarial pchip": TemplateSpec(tuple(adversarial), "1/32", 8, "pchip"),
-        "blend": BlendSpec(((TemplateSpec(tuple(adversarial), "1/32", 8, "pchip"), 1.0),
-                            (TemplateSpec(tuple(random16t), "1/16t", 8, "linear"), 2.0))),
+        "blend": BlendSpec(
+            (
+                (TemplateSpec(tuple(adversarial), "1/32", 8, "pchip"), 1.0),
+                (TemplateSpec(tuple(random16t), "1/16t", 8, "linear"), 2.0),
+            )
+        ),
     }
     return specs
 
 
 BULK_CASES = [(name, False) for name in _bulk_grooves()] + [
-    (name, True) for name in ("adversarial linear", "adversarial pchip", "blend")]
+    (name, True) for name in ("adversarial linear", "adversarial pchip", "blend")
+]
 
 
 @pytest.mark.parametrize("name, fold_back", BULK_CASES)

@@ -1,10 +1,10 @@
 """groove.losses: hand-computed values, slow scalar references, finite differences."""
+
 import numpy as np
 import pytest
 
 from groove import GrooveError
-from groove.losses import (contrastive, huber, interval_giou, interval_iou, mse, note_giou,
-                           note_iou)
+from groove.losses import contrastive, huber, interval_giou, interval_iou, mse, note_giou, note_iou
 
 
 def central_diff(f, x, h=1e-6):
@@ -31,8 +31,9 @@ def ref_box_iou(lo_a, hi_a, lo_b, hi_b, generalized):
 
 
 def ref_note_iou(a, b, generalized):
-    return ref_box_iou([a[0], a[2] - 0.5], [a[1], a[2] + 0.5],
-                       [b[0], b[2] - 0.5], [b[1], b[2] + 0.5], generalized)
+    return ref_box_iou(
+        [a[0], a[2] - 0.5], [a[1], a[2] + 0.5], [b[0], b[2] - 0.5], [b[1], b[2] + 0.5], generalized
+    )
 
 
 def random_notes(rng, n):
@@ -162,7 +163,7 @@ def test_interval_gradients_match_finite_differences(fn):
 
 def test_disjoint_notes_get_a_pulling_giou_gradient():
     b = np.array([[3.0, 4.0, 64.0]])
-    a = np.array([[0.0, 1.0, 60.0]])            # earlier and lower
+    a = np.array([[0.0, 1.0, 60.0]])  # earlier and lower
     iou, iou_grad = note_iou(a, b)
     assert iou[0] == 0.0 and not iou_grad.any()
     giou, grad = note_giou(a, b)
@@ -170,10 +171,13 @@ def test_disjoint_notes_get_a_pulling_giou_gradient():
     # moving the whole note later (start and end together) and higher helps
     assert grad[0, 0] + grad[0, 1] > 0 and grad[0, 2] > 0
     start = a.copy()
-    for _ in range(200):                        # ascend on GIoU
+    for _ in range(200):  # ascend on GIoU
         a = a + 0.5 * note_giou(a, b)[1]
     assert note_giou(a, b)[0][0] > giou[0]
-    centre = lambda n: np.array([0.5 * (n[0, 0] + n[0, 1]), n[0, 2]])
+
+    def centre(n):
+        return np.array([0.5 * (n[0, 0] + n[0, 1]), n[0, 2]])
+
     assert np.all(np.abs(centre(a) - centre(b)) < np.abs(centre(start) - centre(b)))
     assert note_iou(a, b)[0][0] > 0
 
@@ -202,10 +206,10 @@ def test_contrastive_hand_values():
     same = np.array([True, False, False, False])
     value, grad = contrastive(a, b, same, margin=1.0)
     np.testing.assert_allclose(value, [25.0, 0.25, 0.0, 1.0])
-    np.testing.assert_allclose(grad[0], [-6.0, -8.0])       # pulls a toward b
-    np.testing.assert_allclose(grad[1], [0.6, 0.8])          # descent pushes a away
-    np.testing.assert_allclose(grad[2], [0.0, 0.0])          # beyond the margin: left alone
-    np.testing.assert_allclose(grad[3], [0.0, 0.0])          # direction undefined at d = 0
+    np.testing.assert_allclose(grad[0], [-6.0, -8.0])  # pulls a toward b
+    np.testing.assert_allclose(grad[1], [0.6, 0.8])  # descent pushes a away
+    np.testing.assert_allclose(grad[2], [0.0, 0.0])  # beyond the margin: left alone
+    np.testing.assert_allclose(grad[3], [0.0, 0.0])  # direction undefined at d = 0
 
 
 def test_contrastive_gradients_match_finite_differences():
@@ -218,10 +222,12 @@ def test_contrastive_gradients_match_finite_differences():
     a, b, same = a[keep], b[keep], same[keep]
     assert (~same & (dist[keep] < margin)).any() and (~same & (dist[keep] > margin)).any()
     value, grad = contrastive(a, b, same, margin)
-    np.testing.assert_allclose(grad, central_diff(
-        lambda x: np.sum(contrastive(x, b, same, margin)[0]), a), atol=1e-7)
-    np.testing.assert_allclose(-grad, central_diff(
-        lambda y: np.sum(contrastive(a, y, same, margin)[0]), b), atol=1e-7)
+    np.testing.assert_allclose(
+        grad, central_diff(lambda x: np.sum(contrastive(x, b, same, margin)[0]), a), atol=1e-7
+    )
+    np.testing.assert_allclose(
+        -grad, central_diff(lambda y: np.sum(contrastive(a, y, same, margin)[0]), b), atol=1e-7
+    )
 
 
 def test_contrastive_validates_input():

@@ -3,6 +3,7 @@
 A GrooveError is a ValueError whose one-line message names the parameter and
 the bad value; these tests check both, not the exact wording.
 """
+
 import math
 import re
 
@@ -27,6 +28,7 @@ def test_groove_error_is_a_value_error():
 
 
 # -- template -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_non_finite_offsets(bad):
@@ -70,8 +72,9 @@ def test_unknown_grid(grid):
     check_message(excinfo, "grid", repr(grid))
 
 
-@pytest.mark.parametrize("grid, period", [("1/16", 0.3), ("1/8t", 1.5), ("1/8", 0.75),
-                                          ("1/16t", 0.25)])
+@pytest.mark.parametrize(
+    "grid, period", [("1/16", 0.3), ("1/8t", 1.5), ("1/8", 0.75), ("1/16t", 0.25)]
+)
 def test_period_not_a_whole_number_of_steps(grid, period):
     with pytest.raises(GrooveError) as excinfo:
         groove.template([0.0] * 4, grid=grid, period=period)
@@ -100,6 +103,7 @@ def test_velocity_outside_0_1(bad):
 
 # -- swing ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("amount", [0, 100, -5, math.nan, 150.0])
 def test_swing_amount_outside_0_100(amount):
     with pytest.raises(GrooveError) as excinfo:
@@ -115,6 +119,7 @@ def test_swing_amount_not_a_number(amount):
 
 
 # -- blend ------------------------------------------------------------------
+
 
 def test_blend_weights_all_zero():
     a, b = groove.swing(60), groove.swing(70)
@@ -148,8 +153,7 @@ def test_blend_period_over_64_beats():
     assert groove.blend([(five, 1.0), (ten, 1.0)]).period_beat == 10.0
 
 
-@pytest.mark.parametrize("parts", [[], [(groove.swing(60),)], [("swing", 1.0)],
-                                   [groove.swing(60)]])
+@pytest.mark.parametrize("parts", [[], [(groove.swing(60),)], [("swing", 1.0)], [groove.swing(60)]])
 def test_blend_malformed_parts(parts):
     with pytest.raises(GrooveError) as excinfo:
         groove.blend(parts)
@@ -157,6 +161,7 @@ def test_blend_malformed_parts(parts):
 
 
 # -- timing -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("amount", [-0.1, 1.31, 2.0, math.nan, math.inf])
 def test_timing_outside_0_1_3(amount):
@@ -192,8 +197,10 @@ def test_the_fold_back_limit_itself_is_allowed():
 
 # -- evaluation ---------------------------------------------------------------
 
-@pytest.mark.parametrize("method", ["forward", "inverse", "derivative", "deviation",
-                                    "accent", "inverse_counted"])
+
+@pytest.mark.parametrize(
+    "method", ["forward", "inverse", "derivative", "deviation", "accent", "inverse_counted"]
+)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_non_finite_positions(method, bad):
     g = groove.swing(62)

@@ -7,10 +7,11 @@ can name it::
       delay_beat: 0.5
       feedback: 0.6
 """
+
 import numpy as np
 
-from engine.delay import DelayProcessor
-from engine.events import NOTE_OFF, NOTE_ON
+from engine.host.delay import DelayProcessor
+from engine.host.events import NOTE_OFF, NOTE_ON
 
 
 class Echo(DelayProcessor):

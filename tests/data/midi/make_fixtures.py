@@ -3,6 +3,7 @@
 Good files are built with mido; broken ones are byte strings written by
 hand, one problem each.  All of them are the project's own work (CC0).
 """
+
 import struct
 from pathlib import Path
 
@@ -36,44 +37,55 @@ def mixed() -> mido.MidiFile:
     """Format 1: tempo changes, 3/4 then 4/4, notes, CCs, pitch bend, sysex, odd meta,
     an overlap, a zero-length note, a note-off without note-on, a note that never ends."""
     M, Meta = mido.Message, mido.MetaMessage
-    conductor = abs_track([
-        (0, Meta("track_name", name="conductor")),
-        (0, Meta("set_tempo", tempo=500000)), (0, Meta("time_signature", numerator=3,
-                                                       denominator=4)),
-        (1440, Meta("set_tempo", tempo=400000)), (1440, Meta("time_signature", numerator=4,
-                                                             denominator=4)),
-        (1440, Meta("marker", text="B")), (3360, Meta("end_of_track")),
-    ])
+    conductor = abs_track(
+        [
+            (0, Meta("track_name", name="conductor")),
+            (0, Meta("set_tempo", tempo=500000)),
+            (0, Meta("time_signature", numerator=3, denominator=4)),
+            (1440, Meta("set_tempo", tempo=400000)),
+            (1440, Meta("time_signature", numerator=4, denominator=4)),
+            (1440, Meta("marker", text="B")),
+            (3360, Meta("end_of_track")),
+        ]
+    )
     n = []
     for k in range(12):  # 16ths, slightly late, on channel 10
-        n += [(k * 120 + 7, M("note_on", channel=9, note=42, velocity=60 + k)),
-              (k * 120 + 67, M("note_off", channel=9, note=42, velocity=0))]
-    n += [(0, M("note_on", channel=9, note=36, velocity=100)),
-          (480, M("note_on", channel=9, note=36, velocity=0)),  # note-on velocity 0 ends it
-          (960, M("note_on", channel=9, note=38, velocity=90)),
-          (1000, M("note_on", channel=9, note=38, velocity=80)),  # overlap, same pitch
-          (1100, M("note_off", channel=9, note=38)), (1200, M("note_off", channel=9, note=38)),
-          (1320, M("note_on", channel=9, note=49, velocity=70)),
-          (1320, M("note_off", channel=9, note=49)),  # zero length
-          (1500, M("note_off", channel=9, note=42)),  # ends no note
-          (3000, M("note_on", channel=9, note=51, velocity=40))]  # never ends
-    drums = abs_track(n + [(0, Meta("track_name", name="drums")),
-                           (3360, Meta("end_of_track"))])
-    keys = abs_track([
-        (0, Meta("track_name", name="keys")), (0, M("program_change", channel=0, program=4)),
-        (0, M("sysex", data=[0x7E, 0x7F, 0x09, 0x01])),
-        (0, mido.UnknownMetaMessage(0x60, data=[1, 2, 3])),
-        (0, M("control_change", channel=0, control=64, value=127)),
-        (120, M("note_on", channel=0, note=60, velocity=80)),
-        (250, M("pitchwheel", channel=0, pitch=-2000)), (370, M("pitchwheel", channel=0, pitch=0)),
-        (470, M("note_off", channel=0, note=60)),
-        (600, M("aftertouch", channel=0, value=30)), (610, M("polytouch", channel=0, note=62,
-                                                              value=20)),
-        (600, M("note_on", channel=0, note=62, velocity=81)),
-        (830, M("note_off", channel=0, note=62)),
-        (840, M("control_change", channel=0, control=64, value=0)),
-        (3360, Meta("end_of_track")),
-    ])
+        n += [
+            (k * 120 + 7, M("note_on", channel=9, note=42, velocity=60 + k)),
+            (k * 120 + 67, M("note_off", channel=9, note=42, velocity=0)),
+        ]
+    n += [
+        (0, M("note_on", channel=9, note=36, velocity=100)),
+        (480, M("note_on", channel=9, note=36, velocity=0)),  # note-on velocity 0 ends it
+        (960, M("note_on", channel=9, note=38, velocity=90)),
+        (1000, M("note_on", channel=9, note=38, velocity=80)),  # overlap, same pitch
+        (1100, M("note_off", channel=9, note=38)),
+        (1200, M("note_off", channel=9, note=38)),
+        (1320, M("note_on", channel=9, note=49, velocity=70)),
+        (1320, M("note_off", channel=9, note=49)),  # zero length
+        (1500, M("note_off", channel=9, note=42)),  # ends no note
+        (3000, M("note_on", channel=9, note=51, velocity=40)),
+    ]  # never ends
+    drums = abs_track(n + [(0, Meta("track_name", name="drums")), (3360, Meta("end_of_track"))])
+    keys = abs_track(
+        [
+            (0, Meta("track_name", name="keys")),
+            (0, M("program_change", channel=0, program=4)),
+            (0, M("sysex", data=[0x7E, 0x7F, 0x09, 0x01])),
+            (0, mido.UnknownMetaMessage(0x60, data=[1, 2, 3])),
+            (0, M("control_change", channel=0, control=64, value=127)),
+            (120, M("note_on", channel=0, note=60, velocity=80)),
+            (250, M("pitchwheel", channel=0, pitch=-2000)),
+            (370, M("pitchwheel", channel=0, pitch=0)),
+            (470, M("note_off", channel=0, note=60)),
+            (600, M("aftertouch", channel=0, value=30)),
+            (610, M("polytouch", channel=0, note=62, value=20)),
+            (600, M("note_on", channel=0, note=62, velocity=81)),
+            (830, M("note_off", channel=0, note=62)),
+            (840, M("control_change", channel=0, control=64, value=0)),
+            (3360, Meta("end_of_track")),
+        ]
+    )
     return mido.MidiFile(type=1, ticks_per_beat=480, tracks=[conductor, drums, keys])
 
 
@@ -81,12 +93,18 @@ def format2() -> mido.MidiFile:
     M, Meta = mido.Message, mido.MetaMessage
     seqs = []
     for tempo, pitch in ((500000, 60), (1000000, 67)):
-        seqs.append(abs_track([(0, Meta("set_tempo", tempo=tempo)),
-                               (0, M("note_on", note=pitch, velocity=90)),
-                               (120, M("note_off", note=pitch)),
-                               (120, M("note_on", note=pitch + 2, velocity=90)),
-                               (240, M("note_off", note=pitch + 2)),
-                               (480, Meta("end_of_track"))]))
+        seqs.append(
+            abs_track(
+                [
+                    (0, Meta("set_tempo", tempo=tempo)),
+                    (0, M("note_on", note=pitch, velocity=90)),
+                    (120, M("note_off", note=pitch)),
+                    (120, M("note_on", note=pitch + 2, velocity=90)),
+                    (240, M("note_off", note=pitch + 2)),
+                    (480, Meta("end_of_track")),
+                ]
+            )
+        )
     return mido.MidiFile(type=2, ticks_per_beat=96, tracks=seqs)
 
 
