@@ -95,7 +95,7 @@ def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav
     engine = Engine(rack, timeline, tempo=tempo, ends=opt.ends)
     sizes = sizes or block_sizes(256)
     engine.prepare(sample_rate, 4096)
-    engine.host.transport.play()
+    engine.transport.play()
     synth = DrumSynth(sample_rate) if wav is not None else None
     n_rows = len(timeline)
     beat = np.full(n_rows, np.nan)
