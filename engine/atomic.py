@@ -34,3 +34,13 @@ def write_bytes(path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def save_figure(fig, path) -> Path:
+    """Save a matplotlib figure atomically, in the format the suffix names (png by default)."""
+    import io
+
+    path = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix[1:].lower() or "png")
+    return write_bytes(path, buf.getvalue())

@@ -317,7 +317,7 @@ def plot(rep: dict, ex: Extraction, path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from engine.presets.plot import _save_atomic
+    from engine.atomic import save_figure
 
     step_beat, n_steps, _ = steps_per_period(ex.grid, ex.period_beat)
     period = ex.period_beat
@@ -417,7 +417,7 @@ def plot(rep: dict, ex: Extraction, path):
     top.set_xticks(knots)
     top.set_xticklabels(labels, fontsize=8)
     top.set_xlim(-0.5 * step_beat, period - 0.5 * step_beat)
-    return _save_atomic(fig, path)
+    return save_figure(fig, path)
 
 
 def _draw_accents(ax, lanes, labels):

@@ -230,16 +230,6 @@ def plot_presets(
     top.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8, frameon=False)
     bottom.set_ylabel("velocity\naccent")
     bottom.set_xlabel(f"beat (grid lines every {step_name}; dots are knots)")
-    return _save_atomic(fig, path)
+    from engine.atomic import save_figure
 
-
-def _save_atomic(fig, path) -> Path:
-    """Save a figure atomically (see ``engine.atomic``)."""
-    import io
-
-    from engine.atomic import write_bytes
-
-    path = Path(path)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix[1:].lower() or "png")
-    return write_bytes(path, buf.getvalue())
+    return save_figure(fig, path)

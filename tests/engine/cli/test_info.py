@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from engine import cli
-from engine.cli.info import describe, grid_offsets
 from engine.host.tempo import TempoMap, bars
+from engine.midi.info import describe, grid_offsets
 
 FIXTURES = Path(__file__).resolve().parents[2] / "data" / "midi"
 PARTITURA = (
