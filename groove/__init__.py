@@ -34,10 +34,15 @@ __version__ = "0.1.0"
 def warmup() -> None:
     """Compile (or load from numba's cache) every kernel now.
 
-    Call before a stream starts: afterwards no groove evaluation compiles.
-    Safe to call more than once.
+    Call before a stream starts: afterwards no groove evaluation compiles,
+    and every kernel runs compiled (small calls included; see
+    ``groove._numba``).  Safe to call more than once.
     """
     import numpy as np
+
+    from . import _numba
+
+    _numba.compile_all()
 
     g = blend([(template([0.0, 0.1, -0.1, 0.2], interp="pchip", period=1), 1.0), (swing(60), 1.0)])
     x = np.linspace(-1.0, 5.0, 7)

@@ -4,7 +4,10 @@ A groove maps musical time in beats to grooved time in beats, T(t) = t + D(t)
 with D periodic.  Constructors validate everything and compile the curve to
 the tables the numba kernels read (``groove._build``); evaluation goes through
 ``Groove.forward`` / ``Groove.inverse``, which validate their input and call
-the kernels.
+the kernels.  The inverse's guess table is built on first need (``inverse``,
+``tables``): building and forward-mapping a groove then runs no kernel over
+thousands of cells, which is most of what ``groove presets show`` or a
+forward render of a small file costs.
 """
 
 from __future__ import annotations
@@ -146,9 +149,17 @@ class Groove:
         self._bucket = bucket
         for arr in (self._coef, self._ytab, self._bucket):
             arr.setflags(write=False)
-        self._guess = self._build_guess(n_cells=int(min(max(256, 32 * coef.shape[0]), 1 << 14)))
+        self._guess = None  # built on first need (inverse, tables): forward maps never use it
         self._dev_range = _build.deviation_range(self._coef, h)
-        self._guess.setflags(write=False)
+
+    def _guess_table(self) -> np.ndarray:
+        # A race between two threads builds the same table twice; either is kept.
+        guess = self._guess
+        if guess is None:
+            guess = self._build_guess(int(min(max(256, 32 * self._coef.shape[0]), 1 << 14)))
+            guess.setflags(write=False)
+            self._guess = guess
+        return guess
 
     def _build_guess(self, n_cells):
         k = _kernels()
@@ -202,7 +213,7 @@ class Groove:
             self._coef,
             self._ytab,
             self._bucket,
-            self._guess,
+            self._guess_table(),
         )
 
     # -- evaluation -----------------------------------------------------
@@ -243,7 +254,7 @@ class Groove:
             self._coef,
             self._ytab,
             self._bucket,
-            self._guess,
+            self._guess_table(),
             out,
             evals,
         )
@@ -413,14 +424,18 @@ def swing(amount, grid: str = "1/16") -> Groove:
         raise GrooveError(
             f"amount: {a!r} is outside (0, 100); 50 is straight, 66.67 triplet feel, 75 hard swing"
         )
-    step = grid_step_beat(grid)
     return template(
         [0.0, (a - 50.0) / 50.0],
         grid=grid,
-        period=2 * step,
+        period=swing_period_beat(grid),
         _kind="swing",
         _params=dict(amount=a, grid=grid),
     )
+
+
+def swing_period_beat(grid: str) -> Fraction:
+    """Period of a swing on ``grid``: one pair of steps."""
+    return 2 * grid_step_beat(grid)
 
 
 def straight(grid: str = "1/16") -> Groove:

@@ -8,8 +8,6 @@ import sys
 
 import numpy as np
 
-from engine.presets.chart import accent_row, chart_span_beat, column_beat, column_chart, step_values
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -43,12 +41,12 @@ def _period_text(preset) -> str:
 
 
 def run_list(args) -> int:
-    from engine.presets import PresetError, list_presets
+    from engine.presets import PresetError, list_headers
     from engine.presets.find import preset_files
 
     origins = {path: origin for _, path, origin in preset_files()}
     rows = []
-    for name, path, result in list_presets():
+    for name, path, result in list_headers():
         if isinstance(result, PresetError):
             rows.append(
                 {
@@ -67,8 +65,8 @@ def run_list(args) -> int:
                 {
                     "name": name,
                     "kind": result.kind,
-                    "grid": result.groove.grid,
-                    "period_beat": result.groove.period_beat,
+                    "grid": result.grid,
+                    "period_beat": result.period_beat,
                     "description": result.description,
                     "path": str(path),
                     "origin": origins.get(path),
@@ -152,6 +150,14 @@ def describe(preset, bpm: float) -> list:
 
 
 def _chart(title, g, args, ascii_only) -> list:
+    from engine.presets.chart import (
+        accent_row,
+        chart_span_beat,
+        column_beat,
+        column_chart,
+        step_values,
+    )
+
     unit = "percent" if args.percent else "ms"
     span, step = chart_span_beat(g.period_beat), column_beat(g)
     beats, values = step_values(g, unit, args.bpm, step_beat=step, span_beat=span)

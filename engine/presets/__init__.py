@@ -19,9 +19,10 @@ Every problem is a :class:`PresetError` whose message is
 
 The package: ``model`` (the Preset value type), ``yaml_io`` (YAML with positions,
 safe loading), ``check`` and ``schema`` (checking, the JSON Schema), ``build``,
-``find`` (the lookup path), ``write``, ``chart`` (terminal charts), ``plot``
+``find`` (the lookup path), ``header`` (what a listing shows, read without
+building grooves), ``write``, ``chart`` (terminal charts), ``plot``
 (matplotlib), ``errors``.
-Threads: the main thread only (live reloads parse here, then hand tables over).
+Threads: the main thread, and the live watcher thread (``groove-watch``) for reloads.
 May import: ``groove``, ``engine.atomic``; YAML and (in ``plot``) matplotlib.
 """
 
@@ -29,15 +30,35 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .build import build_preset
-from .check import Checker
 from .errors import PresetError, position
-from .find import find, preset_files, search_dirs, shipped_dir, user_dir
-from .model import Preset
-from .schema import json_schema, json_schema_text
-from .write import preset_mapping, write_preset
-from .yaml_io import load_document, parse, read_text
+from .find import DAW_SUFFIXES, find, preset_files, search_dirs, shipped_dir, user_dir
+
+if TYPE_CHECKING:
+    from .model import Preset
+
+#: Names imported on first use (PEP 562): ``groove presets schema`` and
+#: ``list`` need neither the checker, the builder nor the writer.
+_LAZY = {
+    "Preset": ".model",
+    "json_schema": ".schema",
+    "json_schema_text": ".schema",
+    "preset_mapping": ".write",
+    "write_preset": ".write",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PresetError",
@@ -46,6 +67,7 @@ __all__ = [
     "load_text",
     "find",
     "list_presets",
+    "list_headers",
     "write_preset",
     "read_document",
     "preset_mapping",
@@ -65,9 +87,19 @@ class _Session:
         self.chain: list[Path] = []
 
     def load_file(self, path: Path) -> Preset:
+        from .yaml_io import read_text
+
+        if Path(path).suffix.lower() in DAW_SUFFIXES:
+            from .daw import text_of  # a DAW groove reads as the preset `groove import` writes
+
+            return self.load_text(text_of(path), str(path), path)
         return self.load_text(read_text(path), str(path), path)
 
     def load_text(self, text: str, source: str, path: Path | None) -> Preset:
+        from .build import build_preset
+        from .check import Checker
+        from .yaml_io import parse
+
         key = Path(path).resolve() if path is not None else None
         if key is not None:
             self.chain.append(key)
@@ -145,6 +177,8 @@ def read_document(path):
     Comments and key order are kept on writing; the document is checked as
     YAML only (safe, positioned errors), not as a groove.
     """
+    from .yaml_io import load_document, read_text
+
     return load_document(read_text(path), str(path))
 
 
@@ -160,6 +194,30 @@ def list_presets() -> list:
             out.append((name, path, _Session().load_file(path)))
         except PresetError as exc:
             out.append((name, path, exc))
+    return out
+
+
+def list_headers() -> list:
+    """What ``groove presets list`` shows: ``(name, path, PresetHeader or PresetError)``.
+
+    Like :func:`list_presets`, but each file's header is read
+    (``engine.presets.header``) instead of building its grooves; a file
+    whose header cannot tell is loaded fully, so its error is the one
+    :func:`load` raises.  A header that reads fine over a broken body is
+    listed as fine: :func:`validate` checks everything.
+    """
+    from .header import HeaderReader, PresetHeader, read_header
+
+    reader = HeaderReader()
+    out = []
+    for name, path, _origin in preset_files():
+        header = read_header(path, reader)
+        if header is None:
+            try:
+                header = PresetHeader.of(_Session().load_file(path))
+            except PresetError as exc:
+                header = exc
+        out.append((name, path, header))
     return out
 
 

@@ -10,7 +10,6 @@ works from an installed wheel).  The first match wins, so a user's
 
 from __future__ import annotations
 
-import difflib
 import importlib.resources
 import os
 from pathlib import Path
@@ -20,6 +19,8 @@ import platformdirs
 from .errors import PresetError
 
 SUFFIXES = (".yaml", ".yml")
+#: DAW groove files (engine.presets.daw) are paths too: they are never looked up by name.
+DAW_SUFFIXES = (".agr", ".rgt", ".xml")
 ENV_VAR = "GROOVE_PRESET_PATH"
 
 
@@ -46,9 +47,9 @@ def search_dirs() -> list:
 
 
 def looks_like_path(name: str) -> bool:
-    """True for a path (has a separator, or ends in .yaml/.yml) rather than a name."""
+    """True for a path (has a separator, or ends in .yaml/.yml or a DAW suffix), not a name."""
     seps = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
-    return any(s in name for s in seps) or name.lower().endswith(SUFFIXES)
+    return any(s in name for s in seps) or name.lower().endswith(SUFFIXES + DAW_SUFFIXES)
 
 
 def _in_dir(directory: Path, name: str):
@@ -92,6 +93,8 @@ def find(name, relative_to=None) -> Path:
         found = _in_dir(directory, text)
         if found is not None:
             return found
+    import difflib
+
     close = difflib.get_close_matches(text, [n for n, _, _ in preset_files()], n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'? " if close else ""
     where = ", ".join(str(d) for _, d in search_dirs())
