@@ -40,7 +40,8 @@ def candidates(presets_dir=None):
 
     Without ``presets_dir``: every preset lookup finds (``GROOVE_PRESET_PATH``,
     the user's, the shipped ones).  With it: every .yaml/.yml file in that
-    folder (e.g. grooves written by ``groove extract``).
+    folder (e.g. grooves written by ``groove extract``) and every DAW groove
+    (.agr, .rgt, Tracktion .xml), read through the importer.
     """
     from engine import presets
 
@@ -60,8 +61,11 @@ def candidates(presets_dir=None):
         raise ValueError(
             f"--presets: {str(folder)!r} is not a folder; give a folder of preset .yaml files"
         )
+    from engine.presets.find import DAW_SUFFIXES
+
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() not in (".yaml", ".yml") or path.name.startswith("."):
+        wanted = (".yaml", ".yml", *DAW_SUFFIXES)
+        if path.suffix.lower() not in wanted or path.name.startswith(".") or not path.is_file():
             continue
         try:
             rows.append((path.stem, str(path), str(folder), presets.load(path)))

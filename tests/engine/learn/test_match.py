@@ -137,3 +137,17 @@ def test_a_real_drummer(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["ranking"]) == 3 and doc["notes"] > 500
     assert doc["ranking"][0]["score_ms"] <= doc["ranking"][-1]["score_ms"]
+
+
+def test_presets_folder_ranks_daw_grooves_too(tmp_path, capsys):
+    from tests.engine.presets.daw_files import swing_points, write_rgt
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    swing_yaml(lib, 54)
+    write_rgt(lib / "sws66.rgt", 0, 4, swing_points(66, 0.25, 4))
+    f = write_midi(tmp_path / "p.mid", played_with(groove.swing(66)))
+    assert run("match", f, "--presets", lib, "--json", "--top", "0") == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["candidates"] == 2
+    assert doc["ranking"][0]["name"] == "sws66"
