@@ -42,7 +42,7 @@ def _period_text(preset) -> str:
 
 def run_list(args) -> int:
     from engine.presets import PresetError, list_headers
-    from engine.presets.find import preset_files
+    from engine.presets.lookup import preset_files
 
     origins = {path: origin for _, path, origin in preset_files()}
     rows = []

@@ -47,7 +47,7 @@ def candidates(presets_dir=None):
 
     rows, problems = [], []
     if presets_dir is None:
-        from engine.presets.find import preset_files
+        from engine.presets.lookup import preset_files
 
         origin = {path: o for _, path, o in preset_files()}
         for name, path, result in presets.list_presets():
@@ -61,7 +61,7 @@ def candidates(presets_dir=None):
         raise ValueError(
             f"--presets: {str(folder)!r} is not a folder; give a folder of preset .yaml files"
         )
-    from engine.presets.find import DAW_SUFFIXES
+    from engine.presets.lookup import DAW_SUFFIXES
 
     for path in sorted(folder.iterdir()):
         wanted = (".yaml", ".yml", *DAW_SUFFIXES)

@@ -19,7 +19,7 @@ Every problem is a :class:`PresetError` whose message is
 
 The package: ``model`` (the Preset value type), ``yaml_io`` (YAML with positions,
 safe loading), ``check`` and ``schema`` (checking, the JSON Schema), ``build``,
-``find`` (the lookup path), ``header`` (what a listing shows, read without
+``lookup`` (the lookup path), ``header`` (what a listing shows, read without
 building grooves), ``write``, ``chart`` (terminal charts), ``plot``
 (matplotlib), ``errors``.
 Threads: the main thread, and the live watcher thread (``groove-watch``) for reloads.
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import PresetError, position
-from .find import DAW_SUFFIXES, find, preset_files, search_dirs, shipped_dir, user_dir
+from .lookup import DAW_SUFFIXES, find, preset_files, search_dirs, shipped_dir, user_dir
 
 if TYPE_CHECKING:
     from .model import Preset

@@ -201,7 +201,7 @@ def _blend(parts, base: Path, reader):
         if isinstance(ref, dict):
             _, grid, period = _groove(ref, base, reader)
         elif isinstance(ref, str) and ref.strip():
-            from .find import find
+            from .lookup import find
 
             header = reader(find(ref.strip(), relative_to=base))
             grid, period = header.grid, Fraction(header.period_beat)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..find import DAW_SUFFIXES
+from ..lookup import DAW_SUFFIXES
 from .common import DawError, Imported, fail
 
 __all__ = ["DAW_SUFFIXES", "DawError", "Imported", "is_daw_path", "read", "preset_text", "text_of"]

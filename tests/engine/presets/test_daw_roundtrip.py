@@ -9,7 +9,7 @@ import groove
 from engine.presets import PresetError, load, loads
 from engine.presets.daw import preset_text, read
 from engine.presets.daw.export import FORMATS, SUFFIX, export
-from engine.presets.find import preset_files
+from engine.presets.lookup import preset_files
 from engine.presets.model import Amounts, Preset
 
 TOL_BEAT = 1e-6
