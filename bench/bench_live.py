@@ -1,4 +1,22 @@
-"""Benchmark: ``groove live`` on JACK and on PortAudio + rtmidi, at 64 and 256 frames.
+"""Benchmark: ``groove live``'s JACK callback time and missed cycles; backends compared.
+
+Default (``--mode callback``, JSON): the session runs in this process on a
+private JACK server (dummy driver, 48 kHz, ``-S``) at 32, 64 and 256 frames,
+on the compiled kernel path (native C callback) and, side by side, on the
+Python path (JACK-Client callback, ``GROOVE_LIVE_PATH=python``).  A child
+process plays 1,000 notes/s of swing16-62 through it (tests/engine/live/
+jack_harness.py) and checks every note came back.  Three conditions:
+``idle``; ``busy_thread`` (a pure-Python thread spinning in the session's
+own process); ``two_procs`` (two CPU-bound processes beside it).  Reported:
+the callback's own time (taken inside the callback with CLOCK_MONOTONIC on
+the native path, written into a ring the main thread reads; perf_counter
+around the Python callback otherwise) as p50/p99/max and p99 as a share of
+the period; cycles groove's client missed (jackd's ``client = NAME was not
+finished`` log lines) per minute.  ``--reload-sec 60`` adds one run at 64
+frames with the preset file rewritten every 0.3 s.
+
+``--mode backends`` is the earlier comparison of timing errors: ``groove
+live`` on JACK and on PortAudio + rtmidi, at 64 and 256 frames.
 
 Prints JSON.  For each block size a private JACK server (dummy driver,
 48 kHz, that period; scripts/jackd-start.sh) is started; ``groove live -p
@@ -200,9 +218,40 @@ def run_one(backend, block, seconds, send_timing="thread"):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mode", choices=("callback", "backends"), default="callback")
     ap.add_argument("--seconds", type=float, default=20.0, help="music per run (default 20)")
-    ap.add_argument("--blocks", default="64,256")
+    ap.add_argument("--blocks", default=None, help="periods (callback: 32,64,256; else 64,256)")
+    ap.add_argument("--paths", default="kernel,python", help="callback mode: live paths")
+    ap.add_argument("--reload-sec", type=float, default=60.0, help="0: no reload run")
+    ap.add_argument(
+        "--conditions", default="idle,busy_thread,two_procs", help="callback mode; '' for none"
+    )
+    ap.add_argument(
+        "--traffic", nargs=3, metavar=("SERVER", "NAME", "SECONDS"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
+    if args.traffic:
+        from bench_live_callback import traffic_child
+
+        return traffic_child(*args.traffic)
+    if args.mode == "callback":
+        from bench_live_callback import run_callback_bench
+
+        blocks = [int(b) for b in (args.blocks or "32,64,256").split(",")]
+        print(
+            json.dumps(
+                run_callback_bench(
+                    blocks,
+                    args.seconds,
+                    args.paths.split(","),
+                    args.reload_sec,
+                    [c for c in args.conditions.split(",") if c],
+                ),
+                indent=1,
+            )
+        )
+        return None
+    args.blocks = args.blocks or "64,256"
     rows = []
     for block in [int(b) for b in args.blocks.split(",")]:
         exports = start_server(block)

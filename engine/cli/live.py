@@ -1,8 +1,14 @@
 """``groove live``: play MIDI through a groove in real time (JACK or PortAudio + rtmidi).
 
-Exit codes: 0 stopped by Ctrl-C/SIGTERM (after ending every note), 1 the
-audio server or the audio path failed (notes ended where still possible),
-2 bad arguments, a bad preset/rack, or a backend that cannot start.
+On JACK, a rack of built-in processors runs as one compiled kernel in a C
+process callback (no Python on JACK's real-time thread); a rack holding a
+third-party Python processor runs on a Python callback and the ready and
+status lines say it is not real-time safe.
+
+Exit codes: 0 stopped by Ctrl-C/SIGTERM/SIGHUP (after ending every note), 1
+the audio server or the audio path failed (notes ended where still
+possible), 2 bad arguments, a bad preset/rack, or a backend that cannot
+start.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ def add_parser(sub):
         "--backend",
         choices=BACKENDS,
         default="jack",
-        help="jack (sample-accurate) or portaudio (sound card clock + rtmidi)",
+        help="jack (sample-accurate; compiled real-time callback) or portaudio "
+        "(sound card clock + rtmidi)",
     )
     p.add_argument(
         "--in",
@@ -41,6 +48,13 @@ def add_parser(sub):
         help="internal clock, or follow MIDI clock/Start/Stop/Continue/SPP on the input",
     )
     p.add_argument(
+        "--min-bpm",
+        type=float,
+        metavar="BPM",
+        help="the slowest tempo the fixed latency L must cover (default: --bpm with the "
+        "internal clock, 60 with --sync midi); slower, early moves go out late (counted)",
+    )
+    p.add_argument(
         "--send-clock",
         action="store_true",
         help="be the MIDI clock master: send clock, Start, Stop on the output",
@@ -49,9 +63,26 @@ def add_parser(sub):
         "--latency-ms",
         type=float,
         metavar="L",
-        help="constant latency (default: the groove's largest early move)",
+        help="constant latency L for the session, reported to JACK as the output port's "
+        "latency (default: the largest early move the rack can reach)",
     )
     p.add_argument("--click", action="store_true", help="metronome click on an audio output")
+    p.add_argument(
+        "--synth",
+        action="store_true",
+        help="also play the output through FluidSynth on ports <name>:out_1/out_2 (JACK)",
+    )
+    p.add_argument(
+        "--soundfont",
+        metavar="FILE.sf2",
+        help="SoundFont for --synth (default: $GROOVE_SOUNDFONT, then the system's)",
+    )
+    p.add_argument(
+        "--no-connect",
+        dest="connect",
+        action="store_false",
+        help="leave out_1/out_2 unconnected (default: to the system's playback ports)",
+    )
     p.add_argument("--name", default="groove", help="client/port name prefix (default groove)")
     p.add_argument(
         "--autostart",

@@ -114,6 +114,7 @@ class Rack:
                 raise TypeError(f"rack[{i}]: {p!r} is not a Processor")
         self._lists = (EventList(capacity), EventList(capacity))
         self.block = Block()
+        self.reset_errors = 0
 
     def prepare(self, sample_rate: float, max_block: int) -> None:  # [main thread]
         for p in self.processors:
@@ -142,8 +143,16 @@ class Rack:
         return src
 
     def reset(self) -> None:  # [audio thread]
+        """Reset every processor; one that raises is counted, the others still reset.
+
+        A panic runs this before it sends its note-offs: a raising ``reset``
+        must not stop them.
+        """
         for p in self.processors:
-            p.reset()
+            try:
+                p.reset()
+            except Exception:
+                self.reset_errors += 1
 
     def state(self) -> list:
         return [p.state() for p in self.processors]

@@ -175,6 +175,7 @@ class Scheduler:
         #: overlap cut it short): the offline writer tidies overlaps itself
         self.planned_off = np.full(n, np.nan)
         self.late = 0
+        self._resume_beat = None  # loop start after a wrap segment (see seek)
 
     # -- main thread ------------------------------------------------------
     def set_plan(self, plan: Plan):
@@ -219,6 +220,11 @@ class Scheduler:
             self.plan, self._next_plan = self._next_plan, None
         p, tl = self.plan, self.timeline
         end = seg.start_beat + seg.frames * seg.beats_per_frame
+        if seg.end == "wrap" and math.isfinite(seg.loop_end_beat):
+            # Nothing at or after the loop end (the last frame rounds up past it), and
+            # the seek that follows goes to the loop start, not to the block's end.
+            end = min(end, seg.loop_end_beat)
+            self._resume_beat = seg.loop_start_beat
         count, self.first = ek.schedule(
             tl.src_beat,
             p.pre_beat,
@@ -295,7 +301,13 @@ class Scheduler:
         self._sounding.clear()
 
     def seek(self, beat: float) -> None:
-        """Continue from grooved ``beat``: rows due before it count as played."""
+        """Continue from grooved ``beat``: rows due before it count as played.
+
+        Right after a loop's wrap segment the loop start is used: the caller
+        passes the transport's position, which is already past the whole block.
+        """
+        if self._resume_beat is not None:
+            beat, self._resume_beat = self._resume_beat, None
         if self._next_plan is not None:
             self.plan, self._next_plan = self._next_plan, None
         p, tl = self.plan, self.timeline

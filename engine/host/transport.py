@@ -51,6 +51,10 @@ class Segment(NamedTuple):
     beats_per_frame: float
     #: 'play' (advance normally) or 'wrap' (the loop jumps back after it)
     end: str
+    #: for 'wrap': the loop end (the segment's last frame rounds up past it) and
+    #: the loop start the position jumped back to
+    loop_end_beat: float = math.nan
+    loop_start_beat: float = math.nan
 
 
 class Transport:
@@ -157,7 +161,10 @@ class Transport:
                     n = to_limit
                 else:
                     end = "play"
-            out.append(Segment(offset, n, beat, per_frame, end))
+            if end == "wrap":
+                out.append(Segment(offset, n, beat, per_frame, end, *self.loop[::-1]))
+            else:
+                out.append(Segment(offset, n, beat, per_frame, end))
             self.advance(n)
             if end == "wrap":
                 self._anchor(self.loop[0])

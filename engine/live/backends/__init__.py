@@ -17,9 +17,12 @@ interface:
                                 waits until it went out, closes everything
 ``xruns``, ``dropped``, ``alive``, ``describe()``   for the status line
 
-``--backend jack`` is JACK-Client (the JACK process callback is the block,
-MIDI with exact frame offsets); ``--backend portaudio`` is a sounddevice
-stream as the clock with python-rtmidi ports (see each module).
+``--backend jack`` is the native backend (``jack_native``: a C process
+callback over the compiled live kernel, no Python on JACK's real-time
+thread) when the rack compiles, else JACK-Client with a Python callback
+(``jack_backend``, not real-time safe: it waits for the GIL); both put MIDI
+at exact frame offsets.  ``--backend portaudio`` is a sounddevice stream as
+the clock with python-rtmidi ports (see each module).
 """
 
 from __future__ import annotations
@@ -39,8 +42,16 @@ __all__ = [
 ]
 
 
-def get_backend(name: str, options: BackendOptions):
-    """The backend called ``name``, constructed (not opened)."""
+def get_backend(name: str, options: BackendOptions, native: bool = False):
+    """The backend called ``name``, constructed (not opened).
+
+    ``native`` (jack only): the C callback over the live kernel, whose
+    ``start`` takes a LiveKernel instead of a BlockCore.
+    """
+    if name == "jack" and native:
+        from .jack_native import NativeJackBackend
+
+        return NativeJackBackend(options)
     if name == "jack":
         from .jack_backend import JackBackend
 

@@ -4,7 +4,10 @@ MIDI comes in and goes out with exact frame offsets (sample-accurate: an
 event read at offset f of a cycle is at absolute frame ``last_frame_time +
 f``, and what we write at offset f reaches the next client at that frame in
 the same cycle).  ``--click`` adds an audio port ``click`` connected to the
-first two physical playback ports.
+first two physical playback ports.  With ``options.synth`` (a SoundFont)
+the output also plays through FluidSynth on ports ``out_1``/``out_2``
+(``engine.audio.live.LiveSynth``: each message at its frame of the block),
+connected to the playback ports unless ``options.connect_audio`` is off.
 
 The process callback only moves bytes between the ports and the core; the
 xrun, port-connect and shutdown callbacks (JACK's non-realtime thread) only
@@ -69,6 +72,8 @@ class JackBackend:
         self._events = collections.deque()  # notices from JACK's callback thread
         self._closing = False
         self._click = None
+        self._synth = None
+        self._synth_playing = False  # the transport, as the synth last heard it
         self.callback_sec = np.zeros(1 << 16)  # ring of callback durations (bench, status)
         self.callback_cpu_sec = np.zeros(1 << 16)
         self.callbacks = 0
@@ -85,6 +90,15 @@ class JackBackend:
         self.sample_rate = float(c.samplerate)
         self.block_frames = int(c.blocksize)
         self.max_block = MAX_BLOCK
+        if self.options.synth:
+            from engine.audio.live import LiveSynth
+
+            try:
+                self._synth = LiveSynth(self.options.synth, self.sample_rate, MAX_BLOCK)
+            except ValueError:
+                self.close(0.1)
+                raise
+            self.synth_out = (c.outports.register("out_1"), c.outports.register("out_2"))
 
     def start(self, core) -> None:
         self.core = core
@@ -105,9 +119,13 @@ class JackBackend:
             if opt.out_port:
                 names = [p.name for p in c.get_ports(is_midi=True, is_input=True)]
                 c.connect(self.midi_out, match_port(opt.out_port, names, "--out"))
+            playback = c.get_ports(is_audio=True, is_input=True, is_physical=True)[:2]
             if self._click is not None:
-                for port in c.get_ports(is_audio=True, is_input=True, is_physical=True)[:2]:
+                for port in playback:
                     c.connect(self.click_out, port)
+            if self._synth is not None and opt.connect_audio:
+                for mine, port in zip(self.synth_out, playback):
+                    c.connect(mine, port)
         except BackendError:
             self.close(1.0)
             raise
@@ -116,9 +134,10 @@ class JackBackend:
             raise BackendError(f"backend jack: cannot connect ports ({exc})") from None
 
     def describe(self) -> str:
+        synth = "" if self._synth is None else f", synth {self._synth.soundfont} on out_1/out_2"
         return (
             f"jack client {self.client.name!r} ({self.midi_in.name}, {self.midi_out.name}), "
-            f"{self.sample_rate:g} Hz, {self.block_frames} frames"
+            f"{self.sample_rate:g} Hz, {self.block_frames} frames{synth}"
         )
 
     def report(self) -> str:
@@ -158,6 +177,8 @@ class JackBackend:
         except Exception:
             pass
         self.client = None
+        if self._synth is not None:
+            self._synth.close()
 
     # -- JACK's threads ----------------------------------------------------
     def _process(self, frames):
@@ -171,6 +192,7 @@ class JackBackend:
     def _process_block(self, frames):
         block_frame = self.client.last_frame_time
         incoming = [(off, bytes(buf)) for off, buf in self.midi_in.incoming_midi_events()]
+        panics = self.core.counts["panics"]
         msgs = self.core.run_block(frames, block_frame, incoming)
         out = self.midi_out
         out.clear_buffer()
@@ -179,9 +201,21 @@ class JackBackend:
                 out.write_midi_event(off, data)
             except Exception:  # port buffer full: counted, shown in the status line
                 self.dropped += 1
+        if self._synth is not None:
+            self._synth_block(msgs, frames, self.core.counts["panics"] != panics)
         if self._click is not None:
             playing, beat, bpf = self.core.transport_view
             self._click.render(self.click_out.get_array(), playing, beat, bpf)
+
+    def _synth_block(self, msgs, frames, panic):
+        """The synth plays the block's output; a panic lifts its pedals (an All Notes Off
+        leaves pedal-held notes sounding), a stop or quit also ends every sound."""
+        core = self.core
+        playing = core.transport_view[0] and not core.quiet.is_set()
+        stop = self._synth_playing and not playing
+        self._synth_playing = playing
+        left, right = self.synth_out
+        self._synth.render(msgs, frames, left.get_array(), right.get_array(), panic, stop)
 
     def _xrun(self, delay_usec):
         self.xruns += 1

@@ -21,6 +21,14 @@ rtmidi gives no frame offsets, so time is mapped through the wall clock:
 
 Anything rtmidi reports as an error is counted in ``dropped``.
 
+With a compiled rack (``engine.host.live_kernel.LiveKernel`` passed to
+``start`` instead of a ``BlockCore``), rtmidi's thread writes each message
+with its arrival time into a single-producer single-consumer ring in numpy
+memory, and the audio callback moves what arrived into the block and calls
+the kernel's ``process_block`` once, a ``nogil`` call: no Python object per
+event and no lock between the threads.  Messages longer than three bytes
+(sysex) skip the kernel and go straight out.
+
 ``--midi-api`` picks rtmidi's API: alsa, jack (Linux), coremidi (macOS),
 winmm (Windows; it has no virtual ports, so --in and --out are needed, e.g.
 loopMIDI ports).
@@ -44,6 +52,9 @@ PACE_PER_MS = 128
 PACE_PER_BLOCK = 256
 #: Most messages queued between callbacks before new ones are counted as dropped.
 QUEUE_LIMIT = 65536
+#: Input ring rows (kernel path) and most input rows one block takes.
+RING_ROWS = 8192
+BLOCK_ROWS = 4096
 
 API_NAMES = ("alsa", "jack", "coremidi", "winmm")
 
@@ -125,6 +136,7 @@ class PortAudioBackend:
         self.callback_sec = np.zeros(1 << 16)  # ring of callback durations (bench, status)
         self.callback_cpu_sec = np.zeros(1 << 16)
         self.callbacks = 0
+        self.kernel = None
 
     # -- main thread -------------------------------------------------------
     def open(self) -> None:
@@ -213,7 +225,13 @@ class PortAudioBackend:
         self.midi_in.set_callback(self._on_midi)
 
     def start(self, core) -> None:
+        """Start the stream driving ``core``: a BlockCore, or a LiveKernel (compiled rack)."""
+        from engine.host.live_kernel import LiveKernel
+
         self.core = core
+        if isinstance(core, LiveKernel):
+            self._kernel_buffers()  # before rtmidi's thread can see the kernel
+            self.kernel = core
         if self.options.send_timing not in ("thread", "block"):
             raise BackendError(
                 f"--send-timing: {self.options.send_timing!r} is not one of thread, block"
@@ -224,6 +242,30 @@ class PortAudioBackend:
             )
             self._sender.start()
         self._stream.start()
+
+    def _kernel_buffers(self):
+        """Preallocate what the kernel path uses, and compile its input step."""
+        from engine.host import ring
+        from engine.host.live_kernel import process_block
+
+        self._process = process_block
+        self._in_ring = np.zeros(ring.size(RING_ROWS, 4), np.int64)
+        ring.ring_init(self._in_ring, 0, RING_ROWS, 4)
+        self._in_ev = np.zeros((BLOCK_ROWS, 4), np.int32)
+        self._out_ev = np.zeros((BLOCK_ROWS, 4), np.int32)
+        self._audio = np.zeros(self.max_block, np.float32)
+        self._no_audio = np.zeros(0, np.float32)
+        self._take = ring.ring_take_timed
+        self._push_row = ring.push_row
+        self._take(self._in_ring, 0, self._in_ev, 0, 0, self.sample_rate * 1e-9, 0)
+
+    def counts(self) -> dict:
+        """MIDI messages in and out (kernel path: as the kernel counted them)."""
+        if self.kernel is not None:
+            st = self.kernel.poll()
+            return dict(midi_in=st["events_in"], midi_out=st["events_out"])
+        c = self.core.counts if self.core is not None else {}
+        return dict(midi_in=c.get("midi_in", 0), midi_out=c.get("midi_out", 0))
 
     def describe(self) -> str:
         ports = f"in {self._port_names[0]!r}, out {self._port_names[1]!r}"
@@ -268,7 +310,10 @@ class PortAudioBackend:
                 continue
             if not any(wanted.lower() in n.lower() for n in names):
                 self._lost.add(wanted)
-                self.core.request("panic")
+                if self.kernel is not None:
+                    self.kernel.command("panic")
+                else:
+                    self.core.request("panic")
                 self._notices.append(f"port lost: {wanted!r} is gone; notes ended")
         notices = []
         while self._notices:
@@ -279,7 +324,16 @@ class PortAudioBackend:
         if self._stream is None:
             self._close_midi()
             return
-        if self.core is not None and self._stream.active:
+        if self.kernel is not None and self._stream.active:
+            self.kernel.command("quit")
+            deadline = time.perf_counter() + timeout_sec
+            while not self.kernel.quit_done and time.perf_counter() < deadline:
+                time.sleep(0.002)
+            deadline = time.perf_counter() + timeout_sec
+            while self._out_q and time.perf_counter() < deadline:
+                time.sleep(0.001)
+            time.sleep(0.05)
+        elif self.core is not None and self._stream.active:
             self.core.request("quit")
             self.core.quiet.wait(timeout_sec)
             deadline = time.perf_counter() + timeout_sec
@@ -310,11 +364,30 @@ class PortAudioBackend:
     # -- rtmidi's thread ---------------------------------------------------
     def _on_midi(self, message, data=None):
         stamp = time.perf_counter()
+        if self.kernel is not None:
+            self._on_midi_kernel(
+                message[0], min(self._input_clock.arrival(stamp, message[1]), stamp)
+            )
+            return
         if len(self._in_q) < QUEUE_LIMIT:
             at = min(self._input_clock.arrival(stamp, message[1]), stamp)
             self._in_q.append((at, bytes(message[0])))
         else:
             self.dropped += 1
+
+    def _on_midi_kernel(self, msg, at):
+        """rtmidi's thread, the ring's only producer: (arrival ns, status, data1, data2)."""
+        if 1 <= len(msg) <= 3 and msg[0] != 0xF0:
+            row = (
+                int(at * 1e9),
+                msg[0],
+                msg[1] if len(msg) > 1 else 0,
+                msg[2] if len(msg) > 2 else 0,
+            )
+            if not self._push_row(self._in_ring, 0, *row):
+                self.dropped += 1
+        else:
+            self._out_q.append((at, bytes(msg)))  # sysex passes straight through
 
     def _rt_error(self, kind, text, data=None):
         self.dropped += 1
@@ -322,6 +395,9 @@ class PortAudioBackend:
 
     # -- the audio callback --------------------------------------------------
     def _callback(self, outdata, frames, time_info, status):
+        if self.kernel is not None:
+            self._kernel_callback(outdata, frames, status)
+            return
         now, cpu0 = time.perf_counter(), time.thread_time()
         if status.output_underflow or status.output_overflow:
             self.xruns += 1
@@ -348,6 +424,45 @@ class PortAudioBackend:
             self._click.render(outdata[:, 0], playing, beat, bpf)
         else:
             outdata.fill(0)
+        i = self.callbacks & 0xFFFF
+        self.callback_sec[i] = time.perf_counter() - now
+        self.callback_cpu_sec[i] = time.thread_time() - cpu0
+        self.callbacks += 1
+
+    def _kernel_callback(self, outdata, frames, status):
+        """One block through the compiled rack (``process_block`` releases the GIL)."""
+        now, cpu0 = time.perf_counter(), time.thread_time()
+        if status.output_underflow or status.output_overflow:
+            self.xruns += 1
+        prev = self.clock.time_sec
+        w = self.clock.update(now, self._last_frames)
+        prev = w if prev is None else prev
+        sr = self.sample_rate
+        n_in = self._take(
+            self._in_ring, 0, self._in_ev, int(now * 1e9), int(prev * 1e9), sr * 1e-9, frames - 1
+        )
+        audio = self._audio[:frames]
+        audio[:] = 0.0
+        k = self.kernel
+        n = self._process(
+            k.istate,
+            k.fstate,
+            self._in_ev,
+            n_in,
+            self._out_ev,
+            frames,
+            self._frames_total,
+            audio if self._click is not None else self._no_audio,
+            self._no_audio,
+        )
+        out_q = self._out_q
+        for off, st, d1, d2 in self._out_ev[:n].tolist():
+            out_q.append((w + off / sr, _wire(st, d1, d2)))
+        if self._sender is None:
+            self._send_now(out_q)
+        self._frames_total += frames
+        self._last_frames = frames
+        outdata[:, 0] = audio
         i = self.callbacks & 0xFFFF
         self.callback_sec[i] = time.perf_counter() - now
         self.callback_cpu_sec[i] = time.thread_time() - cpu0
@@ -392,6 +507,15 @@ class PortAudioBackend:
             in_window += 1
             if self._stop and not q:
                 break
+
+
+def _wire(status, d1, d2) -> bytes:
+    """The MIDI bytes of a kernel output row."""
+    if status < 0xC0 or 0xE0 <= status < 0xF0 or status == 0xF2:
+        return bytes((status, d1, d2))
+    if status < 0xE0 or status in (0xF1, 0xF3):
+        return bytes((status, d1))
+    return bytes((status,))
 
 
 def list_ports() -> list:

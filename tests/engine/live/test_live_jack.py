@@ -114,7 +114,7 @@ def test_internal_clock_every_event_within_one_frame(harness, case):
         base = harness.play([(f_start, bytes((START,)))] + notes)
         assert harness.wait_sent()
         harness.wait_frames(int(0.5 * sr))  # latency and the last note-offs
-        latency = session.engine.latency_beat
+        latency = session.latency_beat
     finally:
         stop_session(session, thread)
     assert harness.late_sends == 0
@@ -147,7 +147,7 @@ def test_midi_clock_sync_every_event_within_one_frame(harness):
         base = harness.play(events)
         assert harness.wait_sent()
         harness.wait_frames(int(sr / 2))
-        latency = session.engine.latency_beat
+        latency = session.latency_beat
     finally:
         stop_session(session, thread)
     exp = expected_events(

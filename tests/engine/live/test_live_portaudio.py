@@ -42,12 +42,17 @@ def session(portaudio_on_jack):
         "swing16-62",
     )
     try:
-        p.wait_ready()
+        p.ready = p.wait_ready()
         h.connect(f"{name}:midi_in", f"{name}-out:midi_out")
         yield p, h
     finally:
         p.terminate()
         h.close()
+
+
+def test_groove_live_portaudio_runs_the_compiled_kernel(session):
+    p, _h = session
+    assert "compiled kernel" in p.ready and "NOT real-time safe" not in p.ready, p.ready
 
 
 def test_events_within_one_block_plus_2ms(session):
