@@ -1,11 +1,16 @@
 #!/bin/sh
 # Debian/Ubuntu system packages: the JACK server (dummy backend for tests),
-# PortAudio, and Python's venv module (split out of python3 on Debian/Ubuntu).
+# PortAudio, FluidSynth's library with a General MIDI SoundFont (TimGM6mb, 6 MB;
+# fluid-soundfont-gm is the fuller 140 MB one, found first when installed), and
+# Python's venv module (split out of python3 on Debian/Ubuntu).
 set -e
 need=""
 command -v jackd >/dev/null 2>&1 || need="$need jackd2"
 command -v jack_lsp >/dev/null 2>&1 || need="$need jackd2"
 ldconfig -p 2>/dev/null | grep -q libportaudio || need="$need libportaudio2"
+ldconfig -p 2>/dev/null | grep -q libfluidsynth.so.3 || need="$need libfluidsynth3"
+[ -e /usr/share/sounds/sf2/TimGM6mb.sf2 ] || [ -e /usr/share/sounds/sf2/FluidR3_GM.sf2 ] ||
+  need="$need timgm6mb-soundfont"
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need="$need python3-venv"
 [ -z "$need" ] && exit 0
 SUDO=""

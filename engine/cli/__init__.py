@@ -20,7 +20,9 @@ COMMANDS = [
     "info",
     "live",
     "ports",
+    "doctor",
     "presets",
+    "convert",
     "plot",
     "extract",
     "analyze",
@@ -62,7 +64,3 @@ def main(argv=None) -> int:
     except (UsageError, ValueError, OSError) as exc:
         print(f"groove {args.command}: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

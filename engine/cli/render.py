@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import sys
 
-from engine.midi import batch
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -80,18 +78,32 @@ def add_parser(sub):
         metavar="SEED",
         help="random block sizes 1..4096 from this seed",
     )
-    blocks.add_argument(
+    blocks.add_argument("--rack", metavar="RACK.yaml", help="play through this rack")
+    audio = p.add_argument_group("audio (FluidSynth through a General MIDI SoundFont)")
+    audio.add_argument(
+        "--wav",
+        metavar="OUT.wav",
+        help="also write what the output sounds like: .wav, or .flac (one input only)",
+    )
+    audio.add_argument(
+        "--soundfont",
+        metavar="FILE.sf2",
+        help="SoundFont for --wav (default: $GROOVE_SOUNDFONT, then the system's; "
+        "groove doctor says which)",
+    )
+    audio.add_argument(
+        "--wav-depth",
+        choices=("16", "24", "float"),
+        default="24",
+        help="sample format of --wav (default 24-bit; FLAC takes 16 or 24)",
+    )
+    p.add_argument(
         "--sample-rate",
         type=float,
         default=48000.0,
         metavar="SR",
-        help="frames per second (default 48000)",
-    )
-    blocks.add_argument("--rack", metavar="RACK.yaml", help="play through this rack")
-    blocks.add_argument(
-        "--wav",
-        metavar="OUT.wav",
-        help="also write what a built-in drum sound plays (one input only)",
+        help="frames per second of the block engine and of --wav (default 48000; "
+        "--wav: 8000 to 96000, FluidSynth's range)",
     )
     p.set_defaults(func=run)
 
@@ -145,11 +157,11 @@ def options_from(args) -> dict:
     )
     opts = {k: v for k, v in opts.items() if v is not None}
     opts.update(selection(args))
+    if not 1000 <= args.sample_rate <= 768000:
+        raise UsageError(f"--sample-rate: {args.sample_rate:g} Hz; use 1000 to 768000")
     if args.engine == "blocks":
         if not 1 <= args.block_size <= 65536:
             raise UsageError(f"--block-size: {args.block_size} frames; use 1 to 65536")
-        if not 1000 <= args.sample_rate <= 768000:
-            raise UsageError(f"--sample-rate: {args.sample_rate:g} Hz; use 1000 to 768000")
         opts.update(
             engine="blocks",
             block_size=args.block_size,
@@ -161,10 +173,27 @@ def options_from(args) -> dict:
 
             load_rack(args.rack)  # a bad rack fails here, with its file:line:col
             opts["rack"] = args.rack
-        if args.wav:
-            opts["wav"] = args.wav
-    elif args.rack or args.wav:
-        raise UsageError("--rack and --wav need --engine blocks")
+    elif args.rack:
+        raise UsageError("--rack needs --engine blocks")
+    if args.soundfont and not args.wav:
+        raise UsageError("--soundfont plays --wav; give --wav OUT.wav too")
+    if args.wav:
+        from engine.audio.fluid import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+        from engine.audio.render import check_output
+        from engine.audio.soundfont import find_soundfont
+
+        if not MIN_SAMPLE_RATE <= args.sample_rate <= MAX_SAMPLE_RATE:
+            raise UsageError(
+                f"--sample-rate: {args.sample_rate:g} Hz; FluidSynth (--wav) plays "
+                f"{MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz; use --sample-rate 48000"
+            )
+        check_output(args.wav, args.wav_depth)  # before anything is written
+        opts.update(
+            wav=args.wav,
+            soundfont=str(find_soundfont(args.soundfont).path),
+            wav_depth=args.wav_depth,
+            sample_rate=args.sample_rate,
+        )
     return opts
 
 
@@ -179,6 +208,7 @@ def _repairs(dropped: int, closed: int) -> str:
 
 def run(args) -> int:
     from engine.cli import UsageError
+    from engine.midi import batch
     from engine.midi.midifile import MidiFileError
     from engine.midi.render import Options, load_preset, render_file
 
@@ -186,7 +216,8 @@ def run(args) -> int:
         raise UsageError(f"-j: {args.jobs} workers; use 1 or more")
     opts = options_from(args)
     preset = load_preset(args.preset)
-    block_keys = ("engine", "block_size", "block_seed", "sample_rate", "rack", "wav")
+    block_keys = ("engine", "block_size", "block_seed", "sample_rate", "rack")
+    block_keys += ("wav", "soundfont", "wav_depth")
     Options.make(preset, **{k: v for k, v in opts.items() if k not in block_keys})
     try:
         todo = batch.plan(args.inputs, args.output, args.in_place)
@@ -196,6 +227,8 @@ def run(args) -> int:
         raise UsageError("--wav takes one input file (it writes one WAV)")
     if not todo.batch:
         src, dst = todo.jobs[0]
+        if "wav" in opts:
+            opts["notice"] = lambda line: print(f"groove render: {line}", file=sys.stderr)
         try:
             stats = render_file(src, dst, preset, **opts)
         except MidiFileError as exc:
@@ -206,6 +239,8 @@ def run(args) -> int:
             f"wrote {dst} ({stats.notes} notes in {stats.tracks} track(s)"
             f"{'; ' + extra if extra else ''})"
         )
+        if "wav" in opts:
+            print(f"wrote {opts['wav']} (through {opts['soundfont']})")
         return 0
     summary = batch.run(todo.jobs, preset, opts, workers=args.jobs)
     rate = summary.done / summary.seconds if summary.seconds else 0.0

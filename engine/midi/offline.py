@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.audio.synth import DrumSynth
 from engine.host.engine import Engine
 from engine.host.events import NOTE_ON
 from engine.host.processor import Rack
@@ -23,7 +22,7 @@ from engine.host.processors import GrooveProcessor
 from engine.host.scheduler import Timeline
 from engine.host.transport import FileTempo
 
-from . import midifile
+from . import frames, midifile
 from .direct import Options, RenderStats, _mask, _render_table, _ticks, as_preset
 from .notetable import EventTable
 
@@ -72,7 +71,7 @@ def block_sizes(block_size, seed=None, low=1, high=4096):
         yield int(rng.integers(low, high + 1)) if rng is not None else block_size
 
 
-def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav=None):
+def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, emitted=None):
     """Render through the engine; returns (sel, start_beat, end_beat, velocity, cc, cc_beat).
 
     Parameters
@@ -81,8 +80,9 @@ def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav
         Defaults to one groove processor with ``opt.amounts``.
     sizes : iterator of int, optional
         Block sizes (default 256 frames each).
-    wav : list, optional
-        If given, the built-in drum synth's audio blocks are appended to it.
+    emitted : list, optional
+        If given, each block's emitted events are appended to it (``EVENT_DTYPE``
+        with ``frame`` made absolute).
     """
     if opt.inverse:
         raise ValueError(
@@ -96,7 +96,7 @@ def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav
     sizes = sizes or block_sizes(256)
     engine.prepare(sample_rate, 4096)
     engine.transport.play()
-    synth = DrumSynth(sample_rate) if wav is not None else None
+    block_frame = 0
     n_rows = len(timeline)
     beat = np.full(n_rows, np.nan)
     velocity = np.zeros(n_rows, np.int64)
@@ -111,10 +111,11 @@ def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav
         seen[rows] = True
         beat[rows] = ons["beat"]
         velocity[rows] = ons["value"]
-        if synth is not None:
-            buf = np.zeros(frames, np.float32)
-            synth.render(out, buf)
-            wav.append(buf)
+        if emitted is not None:
+            block = out.copy()
+            block["frame"] += block_frame
+            emitted.append(block)
+        block_frame += frames
     if not seen.all():
         raise RuntimeError(f"{int((~seen).sum())} timeline events were never emitted")
     n = len(nt)
@@ -123,12 +124,12 @@ def play(ev, nt, preset, opt, *, rack=None, sizes=None, sample_rate=48000.0, wav
     return (sel, beat[:n], planned_off[:n], velocity[:n], cc, beat[n:])
 
 
-def _block_mover(rack, sizes, sample_rate, wav):
+def _block_mover(rack, sizes, sample_rate, emitted):
     """A ``render._render_table`` mover that plays the file through the engine."""
 
     def move(ev, nt, preset, opt, tpb_out):
         sel, start_beat, end_beat, vel, cc, cc_beat = play(
-            ev, nt, preset, opt, rack=rack, sizes=sizes, sample_rate=sample_rate, wav=wav
+            ev, nt, preset, opt, rack=rack, sizes=sizes, sample_rate=sample_rate, emitted=emitted
         )
         tpb_in = ev.ticks_per_beat
         ev_tick = ev.tick.copy() if tpb_out == tpb_in else _ticks(ev.tick / tpb_in, tpb_out)
@@ -138,22 +139,28 @@ def _block_mover(rack, sizes, sample_rate, wav):
     return move
 
 
-def _blocks(table, preset_or_groove, sizes, sample_rate, rack, wav, options):
+def render_table_blocks(table, preset_or_groove, sizes, sample_rate, rack, options, emitted=None):
+    """(rendered EventTable, RenderStats) of ``table`` through the block engine."""
     preset = as_preset(preset_or_groove)
     opt = Options.make(preset, **options)
     if isinstance(rack, (str, bytes)) or hasattr(rack, "__fspath__"):
         from engine.host.rack_file import load_rack
 
         rack = load_rack(rack)
-    audio = [] if wav is not None else None
-    out, stats = _render_table(table, preset, opt, _block_mover(rack, sizes, sample_rate, audio))
-    if wav is not None:
-        _write_wav(wav, audio, sample_rate)
-    return out, stats
+    return _render_table(table, preset, opt, _block_mover(rack, sizes, sample_rate, emitted))
 
 
 def render_blocks(
-    midi_file, preset_or_groove, *, sizes=None, sample_rate=48000.0, rack=None, wav=None, **options
+    midi_file,
+    preset_or_groove,
+    *,
+    sizes=None,
+    sample_rate=48000.0,
+    rack=None,
+    wav=None,
+    soundfont=None,
+    emitted=None,
+    **options,
 ):
     """``engine.midi.render.render`` through the block engine and the offline clock.
 
@@ -162,16 +169,29 @@ def render_blocks(
     sizes : iterator of int, optional
         Block sizes (``block_sizes``); 256 frames each by default.
     sample_rate : float
-        Frames per second of the offline clock.
+        Frames per second of the offline clock (and of the audio).
     rack : Rack or path, optional
         Processors to play through (default: one groove processor).
     wav : path, optional
-        Also write what the built-in drum synth plays, as a WAV file.
+        Also write what the result sounds like through FluidSynth (``engine.midi.frames``).
+    soundfont : path, optional
+        The SoundFont for ``wav`` (default: ``engine.audio.soundfont.find_soundfont``).
+    emitted : list, optional
+        Receives the engine's emitted events, block by block (see ``play``).
     **options
         As for ``engine.midi.render.render``.
     """
-    table = EventTable.from_midifile(midi_file)
-    out, _ = _blocks(table, preset_or_groove, sizes, sample_rate, rack, wav, options)
+    synth = frames.open_synth(soundfont, sample_rate) if wav is not None else None
+    try:
+        table = EventTable.from_midifile(midi_file)
+        out, _ = render_table_blocks(
+            table, preset_or_groove, sizes, sample_rate, rack, options, emitted
+        )
+        if synth is not None:
+            frames.write_table_audio(out, synth, wav)
+    finally:
+        if synth is not None:
+            synth.close()
     return out.to_midifile()
 
 
@@ -184,32 +204,12 @@ def render_file_blocks(
     seed=None,
     sample_rate=48000.0,
     rack=None,
-    wav=None,
     **options,
 ) -> RenderStats:
     """``engine.midi.render.render_file`` through the block engine (``--engine blocks``)."""
     table = EventTable.from_raw(midifile.read_raw(in_path), in_path)
-    out, stats = _blocks(
-        table, preset_or_groove, block_sizes(block_size, seed), sample_rate, rack, wav, options
+    out, stats = render_table_blocks(
+        table, preset_or_groove, block_sizes(block_size, seed), sample_rate, rack, options
     )
     midifile.write_bytes(out_path, out.encode())
     return RenderStats(**{**stats.__dict__, "out_path": str(out_path)})
-
-
-def _write_wav(path, blocks, sample_rate):
-    """Write mono audio as 16-bit WAV, atomically (see ``engine.atomic``)."""
-    import io
-
-    from engine.atomic import write_bytes
-
-    try:
-        import soundfile
-    except ImportError:
-        raise ValueError("--wav needs the soundfile package: pip install 'groove[audio]'") from None
-    audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
-    peak = float(np.abs(audio).max()) if audio.size else 0.0
-    if peak > 0.99:  # normalise rather than clip
-        audio = audio * (0.99 / peak)
-    buf = io.BytesIO()
-    soundfile.write(buf, audio, int(sample_rate), subtype="PCM_16", format="WAV")
-    write_bytes(path, buf.getvalue())

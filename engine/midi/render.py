@@ -23,12 +23,14 @@ their original relative order.
 
 from __future__ import annotations
 
-import mido
+from typing import TYPE_CHECKING
 
-from . import midifile
+from . import frames, midifile
 from .direct import Options, RenderStats, _render_table, as_preset, load_preset
 from .notetable import EventTable
-from .offline import render_file_blocks
+
+if TYPE_CHECKING:  # the render path never imports mido
+    import mido
 
 __all__ = [
     "Options",
@@ -80,6 +82,10 @@ def render_file(
     sample_rate=48000.0,
     rack=None,
     wav=None,
+    soundfont=None,
+    wav_depth="24",
+    progress=None,
+    notice=None,
     **options,
 ) -> RenderStats:
     """Read ``in_path``, render, write ``out_path`` atomically; returns RenderStats.
@@ -88,28 +94,42 @@ def render_file(
     (byte for byte what mido would write for ``render``'s result), with no
     mido object per note.  ``engine="blocks"`` plays the file through the
     block engine instead (``engine.midi.offline``: ``block_size`` frames per block,
-    random sizes with ``block_seed``, at ``sample_rate``, through ``rack``,
-    optionally writing the built-in drum synth to ``wav``): the same file.
+    random sizes with ``block_seed``, at ``sample_rate``, through ``rack``): the same file.
+    ``wav`` (.wav or .flac, ``wav_depth`` "16", "24" or "float") also writes what the
+    output file sounds like through FluidSynth with ``soundfont`` at ``sample_rate``
+    (``engine.midi.frames``); a missing SoundFont or an audio path that cannot be
+    written fails before anything is written, and the audio is written before the
+    MIDI file.  ``notice`` (a callable) gets the line saying the audio was scaled down.
     """
-    if engine == "blocks":
-        return render_file_blocks(
-            in_path,
-            out_path,
-            preset_or_groove,
-            block_size=block_size,
-            seed=block_seed,
-            sample_rate=sample_rate,
-            rack=rack,
-            wav=wav,
-            **options,
-        )
-    if engine != "direct":
+    if engine not in ("direct", "blocks"):
         raise ValueError(f"engine: {engine!r} is not known; use 'direct' or 'blocks'")
-    if rack is not None or wav is not None:
-        raise ValueError("--rack and --wav need --engine blocks")
-    preset = as_preset(preset_or_groove)
-    opt = Options.make(preset, **options)
-    table = EventTable.from_raw(midifile.read_raw(in_path), in_path)
-    out, stats = _render_table(table, preset, opt)
-    midifile.write_bytes(out_path, out.encode())
+    if rack is not None and engine != "blocks":
+        raise ValueError("--rack needs --engine blocks")
+    synth = None
+    if wav is not None:
+        from engine.audio.render import check_output
+
+        check_output(wav, wav_depth)
+        synth = frames.open_synth(soundfont, sample_rate)
+    try:
+        table = EventTable.from_raw(midifile.read_raw(in_path), in_path)
+        if engine == "blocks":
+            # The block engine is imported only when asked for: a direct render need not pay it.
+            from .offline import block_sizes, render_table_blocks
+
+            sizes = block_sizes(block_size, block_seed)
+            out, stats = render_table_blocks(
+                table, preset_or_groove, sizes, sample_rate, rack, options
+            )
+        else:
+            preset = as_preset(preset_or_groove)
+            out, stats = _render_table(table, preset, Options.make(preset, **options))
+        data = out.encode()
+        if synth is not None:  # first: a failing audio write leaves no MIDI file either
+            audio = frames.table_audio(out, synth, progress)
+            frames.write_audio(wav, audio, sample_rate, wav_depth, notice)
+        midifile.write_bytes(out_path, data)
+    finally:
+        if synth is not None:
+            synth.close()
     return RenderStats(**{**stats.__dict__, "out_path": str(out_path)})
