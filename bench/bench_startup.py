@@ -7,7 +7,8 @@ read the ratios, not the milliseconds.
 
   floor        python -c "import numpy, mido": what any Python tool on these libraries pays
   python       python -c pass; numpy: python -c "import numpy" (where the time goes)
-  <command>    groove --help, presets list|show|validate|schema, ports, info FILE
+  <command>    groove --help, presets list|show|validate|schema, ports, info [--json] FILE,
+               export funk-16 --to agr, import of that .agr
   mido_copy    python -c "mido.MidiFile(IN).save(OUT)" on examples/drum-loop.mid
   render       groove render examples/drum-loop.mid -p swing16-58 -o OUT (small path)
   render_jit   the same with GROOVE_JIT=always (the compiled path, numba cache warm)
@@ -41,6 +42,7 @@ def contenders(out_dir: Path) -> dict:
     """name -> (argv, extra environment)."""
     groove = [PY, "-c", MAIN]
     out = str(out_dir / "out.mid")
+    agr = str(out_dir / "funk.agr")  # written by export, read by import
     return {
         "floor": ([PY, "-c", "import numpy, mido"], {}),
         "python": ([PY, "-c", "pass"], {}),
@@ -55,6 +57,9 @@ def contenders(out_dir: Path) -> dict:
         "presets_schema": (groove + ["presets", "schema"], {}),
         "ports": (groove + ["ports"], {}),
         "info": (groove + ["info", str(LOOP)], {}),
+        "info_json": (groove + ["info", "--json", str(LOOP)], {}),
+        "export": (groove + ["export", "funk-16", "--to", "agr", "-o", agr], {}),
+        "import": (groove + ["import", agr, "-o", str(out_dir / "funk-back.yaml")], {}),
         "mido_copy": (
             [PY, "-c", f"import mido; mido.MidiFile({str(LOOP)!r}).save({out!r})"],
             {},
@@ -69,6 +74,8 @@ def contenders(out_dir: Path) -> dict:
 
 def run_once(argv, extra_env, check=False) -> float:
     env = dict(os.environ, **extra_env)
+    # as installed: bytecode cached (the warm-up run writes it), not compiled every run
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     t0 = time.perf_counter()
     done = subprocess.run(
         argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

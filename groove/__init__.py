@@ -51,8 +51,13 @@ def warmup() -> None:
     g.derivative(x)
     g.deviation(x)
     from . import kernels
+    from .transform import note_noise
 
     kernels.warmup()
+    # humanize's noise, live: one note's broadcast track key is a read-only array,
+    # several notes' a copy, and numba compiles each kind of array apart
+    for n in (1, 2):
+        note_noise(0, 0, 0, np.zeros(n, np.int64))
 
 
 def load(name_or_path):

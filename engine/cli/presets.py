@@ -44,9 +44,10 @@ def run_list(args) -> int:
     from engine.presets import PresetError, list_headers
     from engine.presets.lookup import preset_files
 
-    origins = {path: origin for _, path, origin in preset_files()}
+    files = preset_files()
+    origins = {path: origin for _, path, origin in files}
     rows = []
-    for name, path, result in list_headers():
+    for name, path, result in list_headers(files):
         if isinstance(result, PresetError):
             rows.append(
                 {

@@ -1,25 +1,213 @@
-"""Decode the events of one MTrk chunk into columns (private: see engine.midi.midifile).
+"""Decode the track chunks of a file into columns (private: see engine.midi.midifile).
 
-One pass over a bytes buffer gives, per event, its delta time, status byte
-(0 for meta, sysex and system messages) and data bytes; meta, sysex and
-system events are decoded by mido into its own message objects.  From the
-columns, ``to_messages`` builds exactly the messages ``mido.MidiFile(path,
-clip=False)`` gives, and ``engine.midi.notetable.EventTable.from_raw`` builds
-the renderer's arrays without creating a mido object per note.
+The walk over the bytes is compiled (``engine.midi._smf_codec.scan``): per
+event its absolute tick, status byte (0 for meta, sysex and system
+messages) and data bytes, and for the other events their type and where
+their payload lies in the file.  Every event is checked as mido's decoders
+check it, and a refusal reads as mido's would (``reason``).  ``to_tracks``
+builds, only when asked, exactly the messages ``mido.MidiFile(path,
+clip=False)`` gives; mido is imported there and nowhere on the render path.
 
-Two mido 1.3 behaviours are not copied: an unknown meta event keeps its
-delta time (mido drops it), and sysex cancels running status, as the
-standard says (mido keeps 0xF0 as the running status).
+Three mido 1.3 behaviours are not copied: an unknown meta event keeps its
+delta time (mido drops it), sysex cancels running status, as the
+standard says (mido keeps 0xF0 as the running status), and an event past
+tick 2**53 is refused (mido reads a variable-length number of any length;
+the standard's longest, 4 bytes, is below 2**28).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from mido.messages import Message
-from mido.messages.specs import SPEC_BY_STATUS
-from mido.midifiles.meta import UnknownMetaMessage, build_meta_message
-from mido.midifiles.tracks import MidiTrack
+import numpy as np
+
+from . import _smf_codec as codec
+
+#: System messages a track may hold (a MIDI file may not: see EventTable).
+SYSTEM_TYPES = {
+    0xF1: "quarter_frame",
+    0xF2: "songpos",
+    0xF3: "song_select",
+    0xF6: "tune_request",
+    0xF8: "clock",
+    0xFA: "start",
+    0xFB: "continue",
+    0xFC: "stop",
+    0xFE: "active_sensing",
+}
+META_TYPE = 0x100  # xtype of a meta event: META_TYPE + its type byte
+END_OF_TRACK = META_TYPE + 0x2F
+
+
+class Bad(Exception):
+    """A decoding problem in ``track`` at byte ``at`` (reason None: past the chunk's end)."""
+
+    def __init__(self, track, at, reason=None):
+        super().__init__(reason)
+        self.track, self.at, self.reason = track, at, reason
+
+
+@dataclass
+class Columns:
+    """All tracks' events, flat, in file order.
+
+    ``tick`` (absolute in its track), ``status`` (0: not a channel message),
+    ``data1``, ``data2`` (-1: one data byte) per event, ``track_start[t]`` the
+    first row of track t; per non-channel event its row ``xrow``, ``xtype``
+    (``META_TYPE`` + meta type, 0xF0/0xF7 sysex or escape, or a system status)
+    and payload ``data[xpos:][:xlen]`` of the file's bytes ``data``.
+    """
+
+    data: np.ndarray
+    track_start: np.ndarray
+    tick: np.ndarray
+    status: np.ndarray
+    data1: np.ndarray
+    data2: np.ndarray
+    xrow: np.ndarray
+    xtype: np.ndarray
+    xpos: np.ndarray
+    xlen: np.ndarray
+
+    def payload(self, k: int) -> bytes:
+        """The payload bytes of non-channel event k."""
+        p = int(self.xpos[k])
+        return self.data[p : p + int(self.xlen[k])].tobytes()
+
+
+#: Chunks up to this many bytes in all are decoded in one pass into columns sized for
+#: the worst case (an event takes at least 2 bytes); larger ones are counted first.
+ONE_PASS_BYTES = 1 << 20
+
+
+def decode_tracks(data: np.ndarray, starts, ends) -> Columns:
+    """Decode the chunks ``data[starts[t]:ends[t]]``; raises Bad at the first problem."""
+    starts = np.asarray(starts, np.int64)
+    ends = np.asarray(ends, np.int64)
+    rows = np.zeros(starts.size + 1, np.int64)
+    size = int((ends - starts).sum())
+    if size <= ONE_PASS_BYTES:
+        bound = size // 2 + starts.size
+        cols, nx = _scan(_empty(data, rows, bound, bound), starts, ends, True)
+        return Columns(
+            data,
+            rows,
+            *(c[: rows[-1]].copy() for c in (cols.tick, cols.status, cols.data1, cols.data2)),
+            *(c[:nx].copy() for c in (cols.xrow, cols.xtype, cols.xpos, cols.xlen)),
+        )
+    _, nx = _scan(_empty(data, rows, 0, 0), starts, ends, False)
+    return _scan(_empty(data, rows, int(rows[-1]), nx), starts, ends, True)[0]
+
+
+def _empty(data, rows, n, nx) -> Columns:
+    """Columns for n events, nx of them not channel messages (the types ``scan`` fills)."""
+    return Columns(
+        data,
+        rows,
+        np.empty(n, np.int64),
+        np.empty(n, np.int16),
+        np.empty(n, np.int16),
+        np.empty(n, np.int16),
+        np.empty(nx, np.int64),
+        np.empty(nx, np.int16),
+        np.empty(nx, np.int64),
+        np.empty(nx, np.int64),
+    )
+
+
+def _scan(cols: Columns, starts, ends, fill: bool):
+    """Run ``scan`` over the chunks into ``cols``; returns (cols, non-channel events)."""
+    n, nx, err, at, track, a, b = codec.scan(
+        cols.data,
+        starts,
+        ends,
+        fill,
+        cols.track_start,
+        cols.tick,
+        cols.status,
+        cols.data1,
+        cols.data2,
+        cols.xrow,
+        cols.xtype,
+        cols.xpos,
+        cols.xlen,
+    )
+    if err != codec.E_NONE:
+        raise Bad(int(track), int(at), reason(int(err), int(a), int(b)))
+    return cols, int(nx)
+
+
+def reason(err: int, a: int, b: int) -> str | None:
+    """The sentence for an error code of ``scan`` (None: an event runs past its chunk)."""
+    if err == codec.E_PAST_END:
+        return None
+    if err == codec.E_NO_STATUS:
+        return "a data byte where a status byte is needed (running status with no status before it)"
+    if err == codec.E_CHANNEL_DATA:
+        return "a data byte above 127 in a channel message"
+    if err == codec.E_SYSEX_DATA:
+        return "a data byte above 127 in a sysex message"
+    if err == codec.E_UNDEFINED:
+        return f"undefined status byte 0x{a:02X} (no MIDI event starts with it)"
+    if err == codec.E_SYSTEM_DATA:
+        return f"{SYSTEM_TYPES[a]} message: data byte must be in range 0..127"
+    if err == codec.E_TICK_RANGE:
+        return (
+            f"this event's time passes tick {codec.TICK_LIMIT} (2**53, the latest groove "
+            "can hold exactly); its delta time is wrong or the file is corrupt"
+        )
+    meta_type, why = _META_ERRORS[err](a, b)
+    return f"meta event 0x{meta_type:02X} cannot be decoded ({why})"
+
+
+def _key_error(key, mode):
+    # mido's words, its "flats" for any key below 7 included
+    if key < 7:
+        return (
+            0x59,
+            f"KeySignatureError: Could not decode key with {abs(key)} flats and mode {mode}",
+        )
+    return 0x59, f"KeySignatureError: Could not decode key with {key} sharps and mode {mode}"
+
+
+_META_ERRORS = {
+    codec.E_META_INDEX: lambda a, b: (a, "IndexError: list index out of range"),
+    codec.E_META_SMPTE_RATE: lambda a, b: (a, f"KeyError: {b}"),
+    codec.E_META_RANGE_59: lambda a, b: (a, "ValueError: attribute must be in range 0..59"),
+    codec.E_META_RANGE_99: lambda a, b: (a, "ValueError: attribute must be in range 0..99"),
+    codec.E_META_DENOMINATOR: lambda a, b: (a, "ValueError: denominator must be a power of 2"),
+    codec.E_META_KEY: _key_error,
+}
+
+
+def sysex_data(payload: bytes) -> bytes:
+    """The data of a sysex or escape event as mido keeps it (no leading F0, no closing F7)."""
+    payload = payload[1:] if payload[:1] == b"\xf0" else payload
+    return payload[:-1] if payload[-1:] == b"\xf7" else payload
+
+
+def to_tracks(cols: Columns) -> list:
+    """The mido messages of every track (the ones mido's own reader makes)."""
+    from mido.messages import Message
+    from mido.midifiles.tracks import MidiTrack
+
+    tracks = []
+    others = {int(r): k for k, r in enumerate(cols.xrow.tolist())}
+    tick, status = cols.tick.tolist(), cols.status.tolist()
+    data1, data2 = cols.data1.tolist(), cols.data2.tolist()
+    bounds = cols.track_start.tolist()
+    for t in range(len(bounds) - 1):
+        track = MidiTrack()
+        now = 0
+        for row in range(bounds[t], bounds[t + 1]):
+            delta, now = tick[row] - now, tick[row]
+            if status[row]:
+                track.append(_channel(Message, delta, status[row], data1[row], data2[row]))
+            else:
+                track.append(_other(cols, others[row], delta))
+        tracks.append(track)
+    return tracks
+
 
 # status nibble -> (type, name of data byte 1, name of data byte 2 or None)
 VOICE = {
@@ -33,162 +221,34 @@ VOICE = {
 }
 
 
-class Bad(Exception):
-    """A decoding problem at byte ``at`` (reason None: an event ran past the chunk)."""
-
-    def __init__(self, at, reason=None):
-        super().__init__(reason)
-        self.at, self.reason = at, reason
-
-
-@dataclass
-class TrackColumns:
-    """One track: per event delta time, status (0: see ``other``), data bytes (-1: none)."""
-
-    delta: list = field(default_factory=list)
-    status: list = field(default_factory=list)
-    data1: list = field(default_factory=list)
-    data2: list = field(default_factory=list)
-    other: list = field(default_factory=list)  # mido messages of status-0 events, in order
-
-
-def _varlen(data, i: int, end: int):
-    value = 0
-    while True:
-        if i >= end:
-            raise Bad(i)
-        b = data[i]
-        i += 1
-        value = (value << 7) | (b & 0x7F)
-        if b < 0x80:
-            return value, i
+def _channel(Message, delta, status, d1, d2):
+    typ, n1, n2 = VOICE[status & 0xF0]
+    if n1 is None:
+        fields = {
+            "type": typ,
+            "time": delta,
+            "channel": status & 15,
+            "pitch": (d1 | (d2 << 7)) - 8192,
+        }
+    elif n2 is None:
+        fields = {"type": typ, "time": delta, "channel": status & 15, n1: d1}
+    else:
+        fields = {"type": typ, "time": delta, "channel": status & 15, n1: d1, n2: d2}
+    msg = Message.__new__(Message)
+    msg.__dict__.update(fields)
+    return msg
 
 
-def decode_track(data, pos: int, end: int) -> TrackColumns:
-    """The events of ``data[pos:end]`` as columns; raises Bad."""
-    cols = TrackColumns()
-    delta_, status_, d1_, d2_ = (
-        cols.delta.append,
-        cols.status.append,
-        cols.data1.append,
-        cols.data2.append,
-    )
-    last_status = None
-    i = pos
-    while i < end:
-        start = i
-        delta, i = _varlen(data, i, end)
-        if i >= end:
-            raise Bad(i)
-        status = data[i]
-        i += 1
-        if status < 0x80:
-            if last_status is None:
-                raise Bad(
-                    start,
-                    "a data byte where a status byte is needed (running status "
-                    "with no status before it)",
-                )
-            status, i = last_status, i - 1
-        if status < 0xF0:
-            two = status < 0xC0 or status >= 0xE0
-            if i + 1 + two > end:
-                raise Bad(i)
-            d1 = data[i]
-            d2 = data[i + 1] if two else -1
-            if d1 > 127 or d2 > 127:
-                raise Bad(i, "a data byte above 127 in a channel message")
-            i += 1 + two
-            last_status = status
-            delta_(delta)
-            status_(status)
-            d1_(d1)
-            d2_(d2)
-            continue
-        if status == 0xFF:
-            msg, i = _meta(data, i, end, delta, start)
-        elif status in (0xF0, 0xF7):
-            msg, i = _sysex(data, i, end, delta, start)
-            last_status = None
-        else:
-            msg, i = _system(data, i, end, status, delta, start)
-            last_status = None
-        delta_(delta)
-        status_(0)
-        d1_(0)
-        d2_(-1)
-        cols.other.append(msg)
-    return cols
+def _other(cols: Columns, k: int, delta: int):
+    from mido.messages import Message
+    from mido.midifiles.meta import UnknownMetaMessage, build_meta_message
 
-
-def _meta(data, i, end, delta, at):
-    if i >= end:
-        raise Bad(i)
-    meta_type = data[i]
-    length, i = _varlen(data, i + 1, end)
-    if i + length > end:
-        raise Bad(i)
-    try:
-        msg = build_meta_message(meta_type, list(data[i : i + length]), delta)
-    except Exception as exc:  # mido's decoders raise ValueError, KeyError, their own...
-        raise Bad(
-            at, f"meta event 0x{meta_type:02X} cannot be decoded ({type(exc).__name__}: {exc})"
-        ) from None
-    if isinstance(msg, UnknownMetaMessage):
-        msg.time = delta
-    return msg, i + length
-
-
-def _sysex(data, i, end, delta, at):
-    length, i = _varlen(data, i, end)
-    if i + length > end:
-        raise Bad(i)
-    payload = bytes(data[i : i + length])
-    # mido strips a leading F0 and the closing F7 and writes F0 ... F7 back
-    payload = payload[1:] if payload[:1] == b"\xf0" else payload
-    payload = payload[:-1] if payload[-1:] == b"\xf7" else payload
-    if any(b > 127 for b in payload):
-        raise Bad(at, "a data byte above 127 in a sysex message")
-    return Message("sysex", data=payload, time=delta), i + length
-
-
-def _system(data, i, end, status, delta, at):
-    """System common / real-time bytes (not allowed in files; the table refuses them)."""
-    spec = SPEC_BY_STATUS.get(status)
-    if spec is None:
-        raise Bad(at, f"undefined status byte 0x{status:02X} (no MIDI event starts with it)")
-    size = spec["length"] - 1
-    if i + size > end:
-        raise Bad(i)
-    try:
-        return Message.from_bytes([status] + list(data[i : i + size]), time=delta), i + size
-    except ValueError as exc:
-        raise Bad(at, f"{spec['type']} message: {exc}") from None
-
-
-def to_messages(cols: TrackColumns) -> MidiTrack:
-    """The mido messages of a track (the ones mido's own reader makes)."""
-    track = MidiTrack()
-    append = track.append
-    new = Message.__new__
-    others = iter(cols.other)
-    for delta, status, d1, d2 in zip(cols.delta, cols.status, cols.data1, cols.data2):
-        if status == 0:
-            append(next(others))
-            continue
-        typ, n1, n2 = VOICE[status & 0xF0]
-        if n1 is None:
-            fields = {
-                "type": typ,
-                "time": delta,
-                "channel": status & 15,
-                "pitch": (d1 | (d2 << 7)) - 8192,
-            }
-        elif n2 is None:
-            fields = {"type": typ, "time": delta, "channel": status & 15, n1: d1}
-        else:
-            fields = {"type": typ, "time": delta, "channel": status & 15, n1: d1, n2: d2}
-        msg = new(Message)
-        msg.__dict__.update(fields)
-        append(msg)
-    return track
+    kind, payload = int(cols.xtype[k]), cols.payload(k)
+    if kind >= META_TYPE:
+        msg = build_meta_message(kind - META_TYPE, list(payload), delta)
+        if isinstance(msg, UnknownMetaMessage):
+            msg.time = delta
+        return msg
+    if kind in (0xF0, 0xF7):
+        return Message("sysex", data=sysex_data(payload), time=delta)
+    return Message.from_bytes([kind, *payload], time=delta)

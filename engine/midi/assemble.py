@@ -5,21 +5,32 @@
 where something moved are tidied (see ``engine.midi.render``), rows are ordered
 per track by (tick, original order) with a note-off before a note-on of the
 same key at one tick, each track gets one end_of_track, and the result
-encodes to bytes (``_Output.encode``) or to new mido messages
-(``_Output.to_midifile``).  Both the direct renderer and the block engine
+encodes to bytes (``_Ordered.encode``) or to new mido messages
+(``_Ordered.to_midifile``).  Both the direct renderer and the block engine
 (``engine.midi.offline``) call it, so their files are assembled by one code.
+
+A groove moves notes a little, so rows arrive almost in order: they are laid
+out in file order and insertion-sorted by kernels
+(``engine.midi._assemble_kernels``), with ``np.lexsort`` as the fallback past
+a budget of moves (the same stable order either way).  The bytes of each row
+are gathered a few tracks at a time while encoding, so a big file never holds
+all its output columns at once (they would be the render's peak of memory).
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import mido
 import numpy as np
 
+from . import _assemble_kernels as ak
 from . import _render_kernels as rk
 from .notetable import KIND_END, KIND_NOTE_OFF, KIND_NOTE_ON
+
+if TYPE_CHECKING:  # mido is imported only to build mido output
+    import mido
 
 _EOT_BYTES = np.array([0xFF, 0x2F, 0x00], dtype=np.uint8)
 #: Velocity of the note-offs added to close notes that never end (mido's default).
@@ -47,9 +58,39 @@ class _Output:
 
     def encode(self) -> bytes:
         """The file's bytes (what mido's writer produces for ``to_midifile()``)."""
-        size = 14 + 8 * self.n_tracks + 13 * self.src.size + int(self.blob_len.sum())
-        out = np.empty(size, dtype=np.uint8)
-        used = rk.encode_tracks(
+        return b"".join([_header(self.fmt, self.n_tracks, self.ticks_per_beat), self.chunks()])
+
+    def size(self) -> int:
+        """The bytes of the MTrk chunks, exactly (so small files stay small jobs)."""
+        n = self.tick.size
+        starts = self.bounds[:-1][self.bounds[:-1] < n]
+        delta = np.diff(self.tick, prepend=0)
+        delta[starts] = self.tick[starts]
+        varlen, longer = n, delta
+        while longer.size:  # one more byte per 7 bits (few deltas need more than two)
+            longer = longer[longer >= 128] >> 7
+            varlen += longer.size
+        blob = self.blob_len > 0
+        running = np.empty(n, self.status.dtype)  # the status before each row (-1: none)
+        running[1:] = self.status[:-1]
+        running[1:][blob[:-1]] = -1
+        running[starts] = -1
+        channel = ~blob
+        status_bytes = np.count_nonzero(channel & (self.status != running))
+        data_bytes = np.count_nonzero(channel) + np.count_nonzero(channel & (self.data2 >= 0))
+        blob_bytes = int(self.blob_len.sum())
+        return 8 * self.n_tracks + varlen + status_bytes + data_bytes + blob_bytes
+
+    def chunks(self) -> np.ndarray:
+        """The MTrk chunks' bytes."""
+        out = np.empty(self.size(), dtype=np.uint8)
+        used = self.encode_into(out)
+        assert used == out.size, (used, out.size)
+        return out
+
+    def encode_into(self, out) -> int:
+        """Write the MTrk chunks into ``out``; returns the bytes used."""
+        return rk.encode_tracks(
             self.bounds,
             self.tick,
             self.status,
@@ -58,17 +99,13 @@ class _Output:
             self.blob_start,
             self.blob_len,
             self.blob,
-            out[14:],
+            out,
         )
-        # unsigned counts: mido packs them signed and fails past 32767 tracks
-        out[:14] = np.frombuffer(
-            struct.pack(">4sLHHH", b"MThd", 6, self.fmt, self.n_tracks, self.ticks_per_beat),
-            dtype=np.uint8,
-        )
-        return out[: 14 + used].tobytes()
 
     def to_midifile(self) -> mido.MidiFile:
         """The rendered file as new mido messages (input messages are never modified)."""
+        import mido
+
         if self.messages is None:
             raise ValueError("this table was read without mido messages; use encode()")
         tracks = []
@@ -106,6 +143,87 @@ class _Output:
         return mido.MidiFile(type=self.fmt, ticks_per_beat=self.ticks_per_beat, tracks=tracks)
 
 
+def _header(fmt, n_tracks, tpb) -> bytes:
+    # unsigned counts: mido packs them signed and fails past 32767 tracks
+    return struct.pack(">4sLHHH", b"MThd", 6, fmt, n_tracks, tpb)
+
+
+#: Rows gathered at once when encoding (whole tracks; a longer track is one chunk).
+CHUNK_ROWS = 1 << 18
+
+
+@dataclass
+class _Ordered:
+    """The rendered file as output rows in order, gathered from the input on demand.
+
+    Gathering every column of a big file at once would be the render's peak
+    of memory; ``encode`` gathers and writes a few tracks at a time.
+    """
+
+    fmt: int
+    ticks_per_beat: int
+    n_tracks: int
+    perm: np.ndarray  # output order of the rows below
+    src: np.ndarray  # event row; _SRC_CLOSE closing note-off; _SRC_EOT end_of_track
+    note: np.ndarray  # note of a note row, -1 for the others
+    tick: np.ndarray
+    n_keep: int  # rows n_keep:n_keep + len(velocity) are note-ons
+    ev: object  # EventTable
+    velocity: np.ndarray
+    channel: np.ndarray
+    pitch: np.ndarray
+    bounds: np.ndarray  # output rows of track t: bounds[t]:bounds[t + 1]
+
+    def columns(self, first_track=0, end_track=None) -> _Output:
+        """Tracks ``first_track:end_track`` as an _Output (the whole file by default)."""
+        end_track = self.n_tracks if end_track is None else end_track
+        lo, hi = int(self.bounds[first_track]), int(self.bounds[end_track])
+        perm, ev = self.perm[lo:hi], self.ev
+        src, status, data1, data2, blob_start, blob_len = ak.gather(
+            perm,
+            self.src,
+            self.note,
+            self.n_keep,
+            self.velocity.size,
+            (ev.status, ev.data1, ev.data2, ev.blob_start, ev.blob_len),
+            self.velocity,
+            self.channel,
+            self.pitch,
+            CLOSING_VELOCITY,
+            ev.blob.size,
+        )
+        return _Output(
+            self.fmt,
+            self.ticks_per_beat,
+            end_track - first_track,
+            src,
+            self.tick[perm],
+            status,
+            data1,
+            data2,
+            blob_start,
+            blob_len,
+            np.concatenate([ev.blob, _EOT_BYTES]),
+            self.bounds[first_track : end_track + 1] - lo,
+            ev.messages,
+        )
+
+    def encode(self) -> bytes:
+        """The file's bytes (what mido's writer produces for ``to_midifile()``)."""
+        parts = [_header(self.fmt, self.n_tracks, self.ticks_per_beat)]
+        first = 0
+        while first < self.n_tracks:
+            end = int(np.searchsorted(self.bounds, self.bounds[first] + CHUNK_ROWS, "right")) - 1
+            end = min(max(end, first + 1), self.n_tracks)
+            parts.append(self.columns(first, end).chunks())
+            first = end
+        return b"".join(parts)
+
+    def to_midifile(self) -> mido.MidiFile:
+        """The rendered file as new mido messages (input messages are never modified)."""
+        return self.columns().to_midifile()
+
+
 def assemble(ev, nt, tpb_out, start, end, velocity, event_tick):
     """Build the output from new positions (all in output ticks).
 
@@ -133,14 +251,18 @@ def assemble(ev, nt, tpb_out, start, end, velocity, event_tick):
     else:
         moved = np.ones(len(nt), bool)
     group = (nt.track * 16 + nt.channel) * 128 + nt.pitch
-    order = np.lexsort((np.arange(len(nt)), start, group))
+    order = _note_order(group, start)
     group_moved = rk.tidy_notes(order, group, start, end, moved, np.zeros(len(nt), bool))
+    del order
     orphan = nt.orphan_off
-    orphan_group = (ev.track[orphan] * 16 + (ev.status[orphan] & 15)) * 128 + ev.data1[orphan]
-    orphan_drop = orphan[np.isin(orphan_group, np.unique(group[group_moved]))]
+    orphan_drop = orphan
+    if orphan.size:
+        orphan_group = (ev.track[orphan] * 16 + (ev.status[orphan] & 15)) * 128 + ev.data1[orphan]
+        orphan_drop = orphan[np.isin(orphan_group, np.unique(group[group_moved]))]
     close = np.flatnonzero(~ended & group_moved)
-    rows = _rows(ev, nt, start, end, event_tick, close, np.setdiff1d(orphan, orphan_drop))
-    perm = _order(rows, group, group_moved, len(nt))
+    kept = np.setdiff1d(orphan, orphan_drop) if orphan_drop.size else orphan
+    rows = _rows(ev, nt, start, end, event_tick, close, kept)
+    perm = _order(ev, nt, rows, group, group_moved, close)
     out = _gather(ev, nt, perm, rows, velocity, tpb_out)
     counts = dict(
         tracks=ev.n_tracks,
@@ -156,93 +278,112 @@ def assemble(ev, nt, tpb_out, start, end, velocity, event_tick):
 
 
 def _rows(ev, nt, start, end, event_tick, close, orphans_kept):
-    """Unsorted output rows: src, tick, track, order (original position), note, n_keep."""
+    """Unsorted output rows: src, tick, track, note, n_keep (and ``row_order``'s parts)."""
     ended = nt.ended
     keep = np.flatnonzero(
         (ev.kind != KIND_NOTE_ON) & (ev.kind != KIND_NOTE_OFF) & (ev.kind != KIND_END)
     )
-    keep = np.union1d(keep, orphans_kept)
-    last_row = ev.track_start[1:] - 1
+    if orphans_kept.size:
+        keep = np.union1d(keep, orphans_kept)
     src = [keep, nt.on_event, nt.off_event[ended], np.full(close.size, _SRC_CLOSE, np.int64)]
     tick = [event_tick[keep], start, end[ended], end[close]]
     track = [ev.track[keep], nt.track, nt.track[ended], nt.track[close]]
-    # twice the event row keeps file order; a closing note-off goes after its track's events
-    order = [2 * keep, 2 * nt.on_event, 2 * nt.off_event[ended], 2 * last_row[nt.track[close]] + 1]
     note = [np.full(keep.size, -1, np.int64), np.arange(len(nt)), np.flatnonzero(ended), close]
     # one end_of_track per track, after everything else in it
     eot_tick = np.zeros(ev.n_tracks, np.int64)
     is_end = ev.kind == KIND_END
-    np.maximum.at(eot_tick, ev.track[is_end], event_tick[is_end])
-    np.maximum.at(eot_tick, np.concatenate(track), np.concatenate(tick))
+    for tr, tk in zip([ev.track[is_end], *track], [event_tick[is_end], *tick], strict=True):
+        ak.track_max(eot_tick, tr, tk)
     src.append(np.full(ev.n_tracks, _SRC_EOT, np.int64))
     tick.append(eot_tick)
     track.append(np.arange(ev.n_tracks))
-    order.append(np.full(ev.n_tracks, 2 * ev.tick.size + 2))
     note.append(np.full(ev.n_tracks, -1, np.int64))
+    # int32 rows: a file holds fewer than 2**31 events, and this is the render's peak of memory
     return dict(
-        src=np.concatenate(src),
+        src=np.concatenate(src, dtype=np.int32),
         tick=np.concatenate(tick),
         track=np.concatenate(track),
-        order=np.concatenate(order),
-        note=np.concatenate(note),
+        note=np.concatenate(note, dtype=np.int32),
         n_keep=keep.size,
+        n_events=ev.tick.size,
+        last_row=ev.track_start[1:] - 1,
+        close_track=nt.track[close],
     )
 
 
-def _order(rows, group, group_moved, n_notes):
+def row_order(rows):
+    """Each row's place in file order (ties: closing note-offs of one track, by note)."""
+    n_events = rows["n_events"]
+    n_close, n_tracks = rows["close_track"].size, rows["last_row"].size
+    src = rows["src"]
+    # twice the event row keeps file order; a closing note-off goes after its track's events
+    return np.concatenate(
+        [
+            2 * src[: src.size - n_close - n_tracks].astype(np.int64),
+            2 * rows["last_row"][rows["close_track"]] + 1,
+            np.full(n_tracks, 2 * n_events + 2),
+        ]
+    )
+
+
+def _budget(n: int) -> int:
+    """Moves an insertion sort may make before a full sort is cheaper."""
+    return 16 * n + 1024
+
+
+def _note_order(group, start):
+    """Notes by (group, start, note): ``np.lexsort((np.arange(n), start, group))``."""
+    n = group.size
+    if n == 0:
+        return np.zeros(0, np.int64)
+    # a stable sort of 16-bit keys is a radix sort: one linear pass
+    keys = group.astype(np.int16) if group.max() < 2**15 else group
+    order = np.argsort(keys, kind="stable").astype(np.int64)
+    g = group[order]
+    bounds = np.concatenate([[0], np.flatnonzero(g[1:] != g[:-1]) + 1, [n]]).astype(np.int64)
+    if ak.sort_segments(order, start, bounds, _budget(n)):
+        return order
+    return np.lexsort((np.arange(n), start, group))
+
+
+def _order(ev, nt, rows, group, group_moved, close):
     """Output permutation: by track, tick, original order; offs before ons of one key."""
-    perm = np.lexsort((rows["order"], rows["tick"], rows["track"]))
-    note = rows["note"]
-    fix = note >= 0
-    fix[fix] = group_moved[note[fix]]
-    if fix.any():
-        is_on = np.zeros(note.size, bool)
-        is_on[rows["n_keep"] : rows["n_keep"] + n_notes] = True
-        is_off = (note >= 0) & ~is_on
-        key = np.full(note.size, -1, np.int64)
-        key[note >= 0] = group[note[note >= 0]]
+    n_keep, n_notes = rows["n_keep"], len(nt)
+    ended = nt.ended
+    n_off = int(ended.sum())
+    row_of_event = np.full(ev.tick.size, -1, np.int64)
+    row_of_event[rows["src"][:n_keep]] = np.arange(n_keep)
+    row_of_event[nt.on_event] = n_keep + np.arange(n_notes)
+    row_of_event[nt.off_event[ended]] = n_keep + n_notes + np.arange(n_off)
+    close_base = n_keep + n_notes + n_off
+    perm, bounds = ak.event_rows(
+        ev.track_start, row_of_event, nt.track[close], close_base, close_base + close.size
+    )
+    if not ak.sort_segments(perm, rows["tick"], bounds, _budget(perm.size)):
+        perm = np.lexsort((row_order(rows), rows["tick"], rows["track"]))
+    is_on, is_off, key, fix, any_fix = ak.note_keys(
+        rows["note"], n_keep, n_notes, group, group_moved
+    )
+    if any_fix:
         rk.offs_before_ons(perm, rows["tick"], rows["track"], is_on, is_off, key, fix)
+    rows["bounds"] = bounds  # sorting keeps each track's rows where they were
     return perm
 
 
 def _gather(ev, nt, perm, rows, velocity, tpb_out):
-    """Per output row: the bytes to write, in output order."""
-    src = rows["src"][perm]
-    note = rows["note"][perm]
-    real = np.maximum(src, 0)
-    status = ev.status[real].astype(np.int64)
-    data1 = ev.data1[real].astype(np.int64)
-    data2 = ev.data2[real].astype(np.int64)
-    blob_start = ev.blob_start[real].copy()
-    blob_len = ev.blob_len[real].copy()
-    is_on = np.zeros(rows["src"].size, bool)
-    is_on[rows["n_keep"] : rows["n_keep"] + len(nt)] = True
-    on = is_on[perm]
-    data2[on] = velocity[note[on]]  # note-ons carry the new velocity
-    closing = src == _SRC_CLOSE
-    k = note[closing]
-    status[closing] = 0x80 | nt.channel[k]
-    data1[closing] = nt.pitch[k]
-    data2[closing] = CLOSING_VELOCITY
-    blob_len[closing] = 0
-    eot = src == _SRC_EOT
-    blob = np.concatenate([ev.blob, _EOT_BYTES])
-    blob_start[eot] = ev.blob.size
-    blob_len[eot] = 3
-    track = rows["track"][perm]
-    bounds = np.searchsorted(track, np.arange(ev.n_tracks + 1), side="left")
-    return _Output(
+    """The output rows in order, to gather when written (see _Ordered)."""
+    return _Ordered(
         ev.fmt,
         tpb_out,
         ev.n_tracks,
-        src,
-        rows["tick"][perm],
-        status,
-        data1,
-        data2,
-        blob_start,
-        blob_len,
-        blob,
-        bounds.astype(np.int64),
-        ev.messages,
+        perm,
+        rows["src"],
+        rows["note"],
+        rows["tick"],
+        rows["n_keep"],
+        ev,
+        velocity,
+        nt.channel,
+        nt.pitch,
+        rows["bounds"],
     )

@@ -2,13 +2,13 @@
 
 Chunks are walked here, strictly, so that every structural problem gets a
 precise one-line reason (and so that unknown chunk types are skipped, as the
-standard asks, where mido would stop).  Track events are decoded in one pass
-over the bytes (``engine.midi._smf_decode``; meta and sysex by mido's own
-decoders) into columns: ``read`` turns them into the same mido messages
-``mido.MidiFile(path, clip=False)`` gives (a data byte above 127 is an error,
-never clipped), several times faster than mido's byte-per-call reader;
-``read_raw`` keeps the columns for the renderer.  Any exception mido raises
-becomes a ``MidiFileError`` naming the file, the track and the byte.
+standard asks, where mido would stop).  Track events are decoded by compiled
+code (``engine.midi._smf_decode``) into columns, checked as mido checks
+them: ``read_raw`` keeps the columns for the renderer, with no mido at all;
+``read`` turns them into the same mido messages ``mido.MidiFile(path,
+clip=False)`` gives (a data byte above 127 is an error, never clipped).
+Every problem becomes a ``MidiFileError`` naming the file, the track and the
+byte.
 
 Writing goes through a temporary file in the target directory and
 ``os.replace``, so an existing output is only ever replaced by a complete one.
@@ -20,12 +20,16 @@ import io
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mido
+import numpy as np
 
 from engine.atomic import write_bytes
 
-from ._smf_decode import Bad, TrackColumns, decode_track, to_messages
+from ._smf_decode import Bad, Columns, decode_tracks, to_tracks
+
+if TYPE_CHECKING:  # mido is imported only where mido objects are made
+    import mido
 
 #: Format 0 holds one track, 1 simultaneous tracks, 2 independent sequences.
 FORMATS = (0, 1, 2)
@@ -50,11 +54,18 @@ class MidiFileError(ValueError):
 
 @dataclass
 class RawFile:
-    """A parsed file as columns per track (see ``engine.midi._smf_decode.TrackColumns``)."""
+    """A parsed file: header fields and every event as columns.
+
+    ``events`` is an ``engine.midi._smf_decode.Columns`` (all tracks, flat).
+    """
 
     fmt: int
     ticks_per_beat: int
-    tracks: list
+    events: Columns
+
+    @property
+    def n_tracks(self) -> int:
+        return self.events.track_start.size - 1
 
 
 def read(path) -> mido.MidiFile:
@@ -87,46 +98,51 @@ def parse(data: bytes, path="<bytes>") -> mido.MidiFile:
 
 def to_midifile(raw: RawFile) -> mido.MidiFile:
     """The mido messages of a RawFile."""
+    import mido
+
     return mido.MidiFile(
-        type=raw.fmt,
-        ticks_per_beat=raw.ticks_per_beat,
-        tracks=[to_messages(cols) for cols in raw.tracks],
+        type=raw.fmt, ticks_per_beat=raw.ticks_per_beat, tracks=to_tracks(raw.events)
     )
 
 
 def parse_raw(data: bytes, path="<bytes>") -> RawFile:
     """Parse the bytes of a MIDI file into columns (see ``read``)."""
     fmt, n_tracks, tpb, pos = _header(data, path)
-    tracks = []
+    starts, ends = [], []
+    problem = None  # a chunk error; raised unless an earlier track is bad first
     chunk_no = 0
-    while len(tracks) < n_tracks:
+    while len(starts) < n_tracks:
         if pos + 8 > len(data):
-            raise MidiFileError(
-                path,
+            problem = (
                 f"truncated: the header declares {n_tracks} tracks but "
-                f"the file ends after {len(tracks)}",
+                f"the file ends after {len(starts)}"
             )
+            break
         kind, size = struct.unpack_from(">4sL", data, pos)
         body = pos + 8
         if kind == b"MTrk" and body + size > len(data):
-            raise MidiFileError(
-                path,
-                f"truncated: track {len(tracks)} (byte {pos}) declares "
-                f"{size} bytes but only {len(data) - body} remain",
+            problem = (
+                f"truncated: track {len(starts)} (byte {pos}) declares "
+                f"{size} bytes but only {len(data) - body} remain"
             )
+            break
         if kind == b"MTrk":
-            tracks.append(_track(data, pos, size, len(tracks), path))
+            starts.append(body)
+            ends.append(body + size)
         elif not all(0x20 <= b < 0x7F for b in kind):
-            raise MidiFileError(
-                path,
+            problem = (
                 f"chunk {chunk_no} at byte {pos} has no valid type "
                 f"({kind.hex(' ')}): a wrong chunk length before it, or "
-                "a corrupt file",
+                "a corrupt file"
             )
+            break
         # other chunk types (alien chunks) are skipped, as the standard says
         pos = body + size
         chunk_no += 1
-    return RawFile(fmt, tpb, tracks)
+    events = _tracks(np.frombuffer(data, np.uint8), starts, ends, path)
+    if problem is not None:
+        raise MidiFileError(path, problem)
+    return RawFile(fmt, tpb, events)
 
 
 def _header(data: bytes, path):
@@ -169,21 +185,19 @@ def _header(data: bytes, path):
     return fmt, n_tracks, division, 8 + size
 
 
-def _track(data: bytes, pos: int, size: int, number: int, path) -> TrackColumns:
-    """Decode one MTrk chunk, reading only inside the chunk."""
+def _tracks(data: np.ndarray, starts, ends, path) -> Columns:
+    """Decode the MTrk chunks ``data[starts[t]:ends[t]]``, each read only inside itself."""
     try:
-        return decode_track(data, pos + 8, pos + 8 + size)
+        return decode_tracks(data, starts, ends)
     except Bad as exc:
         if exc.reason is None:
             raise MidiFileError(
                 path,
-                f"track {number}: an event runs past the end of its "
-                f"chunk (byte {exc.at}); the chunk length ({size}) or "
-                "an event is wrong",
+                f"track {exc.track}: an event runs past the end of its "
+                f"chunk (byte {exc.at}); the chunk length "
+                f"({ends[exc.track] - starts[exc.track]}) or an event is wrong",
             ) from None
-        raise MidiFileError(path, f"track {number} (byte {exc.at}): {exc.reason}") from None
-    except Exception as exc:  # anything else mido raises while building a message
-        raise MidiFileError(path, f"track {number}: {type(exc).__name__}: {exc}") from None
+        raise MidiFileError(path, f"track {exc.track} (byte {exc.at}): {exc.reason}") from None
 
 
 def to_bytes(midi_file: mido.MidiFile, path="<output>") -> bytes:

@@ -1,9 +1,10 @@
 """A MIDI file as numpy arrays: every event, and every note paired up.
 
-``EventTable.from_raw`` (columns decoded straight from the file's bytes)
-and ``EventTable.from_midifile`` (mido messages) give the same table: per
-event its absolute tick, track, kind, status and data bytes; meta and sysex
-events keep the exact bytes mido's writer would produce.  ``NoteTable``
+``EventTable.from_raw`` (columns decoded straight from the file's bytes,
+no mido) and ``EventTable.from_midifile`` (mido messages) give the same
+table: per event its absolute tick, track, kind, status and data bytes;
+meta and sysex events keep the exact bytes mido's writer would produce
+(compiled: ``engine.midi._smf_codec.encode_fixed``).  ``NoteTable``
 pairs note-ons with note-offs per (track, channel, pitch) first-in
 first-out: the first open note of a pitch is the one a note-off ends (a
 note-on with velocity 0 is a note-off).  The groove maths then runs over
@@ -13,16 +14,19 @@ whole arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from typing import TYPE_CHECKING
 
-import mido
 import numpy as np
 
 from engine.host.tempo import TempoMap
 
 from . import _render_kernels as rk
-from ._smf_decode import TrackColumns
+from . import _smf_codec as codec
+from ._smf_decode import END_OF_TRACK, META_TYPE, SYSTEM_TYPES
 from .midifile import MidiFileError
+
+if TYPE_CHECKING:  # mido is imported only where mido objects are read
+    import mido
 
 KIND_NOTE_ON, KIND_NOTE_OFF, KIND_CHANNEL, KIND_FIXED, KIND_END = range(5)
 
@@ -57,7 +61,7 @@ class EventTable:
     status, data1, data2 : int16[n]
         Channel messages' bytes as written (data2 = -1 for one-byte messages);
         0 for the others.
-    blob, blob_start, blob_len
+    blob, blob_start, blob_len : uint8[k], int32[n], int32[n]
         The encoded bytes of fixed events (``blob[blob_start[i]:][:blob_len[i]]``).
     track_start : int64[n_tracks + 1]
         Events of track t are ``track_start[t]:track_start[t + 1]``.
@@ -118,50 +122,23 @@ class EventTable:
     def from_midifile(cls, mid: mido.MidiFile, path="<midi>") -> EventTable:
         """Build the table from mido messages; raises MidiFileError for messages a MIDI
         file cannot hold."""
-        tracks = [_columns(trk) for trk in mid.tracks]
+        sizes = np.array([len(trk) for trk in mid.tracks], dtype=np.int64)
+        track_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         messages = [msg for trk in mid.tracks for msg in trk]
-        return cls._build(mid.type, mid.ticks_per_beat, tracks, messages, path)
-
-    @classmethod
-    def from_raw(cls, raw, path="<midi>") -> EventTable:
-        """Build the table from ``engine.midi.midifile.read_raw`` columns (no mido object per
-        note; ``messages`` is then None, so only ``encode`` can write the result)."""
-        return cls._build(raw.fmt, raw.ticks_per_beat, raw.tracks, None, path)
-
-    @classmethod
-    def _build(cls, fmt, tpb, tracks, messages, path) -> EventTable:
-        sizes = np.array([len(c.delta) for c in tracks], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(sizes)])
-        n = int(starts[-1])
-
-        def column(name, dtype):
-            return np.fromiter(
-                chain.from_iterable(getattr(c, name) for c in tracks), dtype=dtype, count=n
-            )
-
-        delta, status = column("delta", np.int64), column("status", np.int16)
-        data1, data2 = column("data1", np.int16), column("data2", np.int16)
-        track = np.repeat(np.arange(len(tracks), dtype=np.int64), sizes)
-        total = np.cumsum(delta)
-        first = starts[:-1][sizes > 0]
-        before = np.zeros(len(tracks), np.int64)
-        before[sizes > 0] = total[first] - delta[first]
-        tick = total - np.repeat(before, sizes)
-        high = status & 0xF0
-        kind = np.full(n, KIND_CHANNEL, dtype=np.int8)
-        kind[(high == 0x90) & (data2 > 0)] = KIND_NOTE_ON
-        kind[(high == 0x80) | ((high == 0x90) & (data2 == 0))] = KIND_NOTE_OFF
-        other_rows = np.flatnonzero(status == 0)
-        others = list(chain.from_iterable(c.other for c in tracks))
-        blob, blob_start, blob_len = bytearray(), np.zeros(n, np.int64), np.zeros(n, np.int64)
-        tempos, sigs, names = [], [], [""] * len(tracks)
-        for row, msg in zip(other_rows.tolist(), others):
-            t = int(track[row])
+        delta, status, data1, data2 = _columns(messages)
+        track = np.repeat(np.arange(len(mid.tracks), dtype=np.int64), sizes)
+        tick = _ticks(delta, track_start)
+        kind = _channel_kinds(status, data2)
+        n = tick.size
+        blob, blob_start, blob_len = bytearray(), np.zeros(n, np.int32), np.zeros(n, np.int32)
+        tempos, sigs, names = [], [], [""] * len(mid.tracks)
+        for row in np.flatnonzero(status == 0).tolist():
+            msg, t = messages[row], int(track[row])
             if msg.type == "end_of_track":
                 kind[row] = KIND_END
                 continue
             kind[row] = KIND_FIXED
-            raw = _fixed_bytes(msg, path, t, row - int(starts[t]))
+            raw = _fixed_bytes(msg, path, t, row - int(track_start[t]))
             blob_start[row], blob_len[row] = len(blob), len(raw)
             blob += raw
             if msg.type == "set_tempo":
@@ -170,31 +147,96 @@ class EventTable:
                 sigs.append((int(tick[row]), t, msg.numerator, msg.denominator))
             elif msg.type == "track_name" and not names[t]:
                 names[t] = msg.name
+        blob = np.frombuffer(bytes(blob), dtype=np.uint8)
         return cls(
-            fmt,
-            tpb,
-            tick,
-            track,
-            kind,
-            status,
-            data1,
-            data2,
-            np.frombuffer(bytes(blob), dtype=np.uint8),
-            blob_start,
-            blob_len,
-            starts,
-            messages,
-            tempos,
-            sigs,
-            names,
-        )
+            mid.type, mid.ticks_per_beat, tick, track, kind, status, data1, data2,
+            blob, blob_start, blob_len, track_start, messages, tempos, sigs, names,
+        )  # fmt: skip
+
+    @classmethod
+    def from_raw(cls, raw, path="<midi>") -> EventTable:
+        """Build the table from ``engine.midi.midifile.read_raw`` columns (no mido object per
+        note; ``messages`` is then None, so only ``encode`` can write the result)."""
+        ev = raw.events
+        n_tracks = ev.track_start.size - 1
+        track = np.repeat(np.arange(n_tracks, dtype=np.int64), np.diff(ev.track_start))
+        _refuse_system(ev, track, path)
+        kind = _channel_kinds(ev.status, ev.data2)
+        kind[ev.xrow] = KIND_FIXED
+        kind[ev.xrow[ev.xtype == END_OF_TRACK]] = KIND_END
+        out = np.empty(int(ev.xlen.sum()) + 8 * ev.xlen.size, np.uint8)
+        start, size = np.zeros(ev.xlen.size, np.int64), np.zeros(ev.xlen.size, np.int64)
+        used = codec.encode_fixed(ev.data, ev.xtype, ev.xpos, ev.xlen, out, start, size)
+        blob_start = np.zeros(ev.tick.size, np.int32)  # int32: n of them, most 0
+        blob_len = np.zeros(ev.tick.size, np.int32)
+        has = size > 0
+        blob_start[ev.xrow[has]] = start[has]
+        blob_len[ev.xrow[has]] = size[has]
+        tempos, sigs, names = _meta_facts(ev, track, n_tracks)
+        return cls(
+            raw.fmt, raw.ticks_per_beat, ev.tick, track, kind, ev.status, ev.data1, ev.data2,
+            out[:used].copy(), blob_start, blob_len, ev.track_start, None, tempos, sigs, names,
+        )  # fmt: skip
 
 
-def _columns(trk):
-    """A mido track as decoder columns (see engine.midi._smf_decode.TrackColumns)."""
-    cols = TrackColumns()
-    delta, status, data1, data2 = cols.delta, cols.status, cols.data1, cols.data2
-    for msg in trk:
+def _channel_kinds(status, data2):
+    """Kinds of channel messages (other rows: KIND_CHANNEL, to be set by the caller)."""
+    high = status & 0xF0
+    kind = np.full(status.size, KIND_CHANNEL, dtype=np.int8)
+    kind[(high == 0x90) & (data2 > 0)] = KIND_NOTE_ON
+    kind[(high == 0x80) | ((high == 0x90) & (data2 == 0))] = KIND_NOTE_OFF
+    return kind
+
+
+def _ticks(delta, track_start):
+    """Absolute ticks per track from delta times."""
+    total = np.cumsum(delta)
+    sizes = np.diff(track_start)
+    has = sizes > 0
+    before = np.zeros(sizes.size, np.int64)
+    first = track_start[:-1][has]
+    before[has] = total[first] - delta[first]
+    return total - np.repeat(before, sizes)
+
+
+def _refuse_system(ev, track, path):
+    """A system message (clock, start, ...) in a track: a MIDI file cannot hold one."""
+    system = np.flatnonzero((ev.xtype < META_TYPE) & (ev.xtype != 0xF0) & (ev.xtype != 0xF7))
+    if system.size:
+        row, status = int(ev.xrow[system[0]]), int(ev.xtype[system[0]])
+        t = int(track[row])
+        _refuse(path, t, row - int(ev.track_start[t]), SYSTEM_TYPES[status], status)
+
+
+def _refuse(path, track, index, typ, status):
+    raise MidiFileError(
+        path,
+        f"track {track} event {index}: a '{typ}' message "
+        f"(0x{status:02X}), which a MIDI file cannot hold (only channel "
+        "messages, sysex and meta events)",
+    )
+
+
+def _meta_facts(ev, track, n_tracks):
+    """Tempos, time signatures and track names from the meta events' payloads."""
+    tempos, sigs, names = [], [], [""] * n_tracks
+    for k in np.flatnonzero(ev.xtype == META_TYPE + 0x51).tolist():
+        row, p = int(ev.xrow[k]), ev.payload(k)
+        tempos.append((int(ev.tick[row]), int(track[row]), p[0] << 16 | p[1] << 8 | p[2]))
+    for k in np.flatnonzero(ev.xtype == META_TYPE + 0x58).tolist():
+        row, p = int(ev.xrow[k]), ev.payload(k)
+        sigs.append((int(ev.tick[row]), int(track[row]), p[0], 2 ** p[1]))
+    for k in np.flatnonzero(ev.xtype == META_TYPE + 0x03).tolist():
+        t = int(track[ev.xrow[k]])
+        if not names[t]:
+            names[t] = ev.payload(k).decode("latin1")  # mido's charset
+    return tempos, sigs, names
+
+
+def _columns(messages):
+    """Delta, status, data1, data2 of mido messages (status 0: not a channel message)."""
+    delta, status, data1, data2 = [], [], [], []
+    for msg in messages:
         d = msg.__dict__
         spec = _CHANNEL.get(d["type"])
         delta.append(d["time"])
@@ -202,7 +244,6 @@ def _columns(trk):
             status.append(0)
             data1.append(0)
             data2.append(-1)
-            cols.other.append(msg)
             continue
         st, n1, n2 = spec
         status.append(st | d["channel"])
@@ -213,7 +254,12 @@ def _columns(trk):
         else:
             data1.append(d[n1])
             data2.append(d[n2] if n2 else -1)
-    return cols
+    return (
+        np.array(delta, dtype=np.int64),
+        np.array(status, dtype=np.int16),
+        np.array(data1, dtype=np.int16),
+        np.array(data2, dtype=np.int16),
+    )
 
 
 def _fixed_bytes(msg, path, track: int, index: int) -> bytes:
@@ -226,17 +272,11 @@ def _fixed_bytes(msg, path, track: int, index: int) -> bytes:
                 path, f"track {track} event {index}: {msg.type} cannot be encoded ({exc})"
             ) from None
     if msg.type == "sysex":
+        from mido.midifiles.meta import encode_variable_int
+
         data = bytes(msg.data)
-        return (
-            b"\xf0" + bytes(mido.midifiles.meta.encode_variable_int(len(data) + 1)) + data + b"\xf7"
-        )
-    status = msg.bytes()[0]
-    raise MidiFileError(
-        path,
-        f"track {track} event {index}: a '{msg.type}' message "
-        f"(0x{status:02X}), which a MIDI file cannot hold (only channel "
-        "messages, sysex and meta events)",
-    )
+        return b"\xf0" + bytes(encode_variable_int(len(data) + 1)) + data + b"\xf7"
+    _refuse(path, track, index, msg.type, msg.bytes()[0])
 
 
 @dataclass(frozen=True)

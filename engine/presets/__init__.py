@@ -197,20 +197,21 @@ def list_presets() -> list:
     return out
 
 
-def list_headers() -> list:
+def list_headers(files=None) -> list:
     """What ``groove presets list`` shows: ``(name, path, PresetHeader or PresetError)``.
 
-    Like :func:`list_presets`, but each file's header is read
-    (``engine.presets.header``) instead of building its grooves; a file
-    whose header cannot tell is loaded fully, so its error is the one
-    :func:`load` raises.  A header that reads fine over a broken body is
-    listed as fine: :func:`validate` checks everything.
+    Like :func:`list_presets` (every file checked and built, so a broken
+    one is listed with the error :func:`load` raises), but parsed by one
+    pass of the safe YAML parser and with each blend part built once
+    (``engine.presets.header``); a file that path cannot vouch for is
+    loaded with :func:`load` itself.  ``files``: what ``lookup.preset_files()``
+    returned, when the caller has it already.
     """
     from .header import HeaderReader, PresetHeader, read_header
 
     reader = HeaderReader()
     out = []
-    for name, path, _origin in preset_files():
+    for name, path, _origin in preset_files() if files is None else files:
         header = read_header(path, reader)
         if header is None:
             try:

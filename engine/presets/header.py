@@ -1,42 +1,39 @@
-"""What ``groove presets list`` shows of a preset, read from the top of its file.
+"""What ``groove presets list`` shows of a preset: the file checked and built, parsed cheaply.
 
-``read_header`` walks the file's YAML events (ruamel's safe parser: the same
-syntax as ``load``, without the round-trip machinery) only until it has
-the fields a listing shows: name, description, kind and what the period
-and grid follow from (``grid``, ``period``, a blend's parts, whose headers
-are read the same way).  No groove is built and nothing is compiled, so a
-listing costs a fraction of loading every preset.
+A listing must say what ``load`` says of every file (``invalid - <reason>``
+included), so each file goes through the real checker (``check``) and the
+real builder (``build``): no rule is repeated here.  What is saved is the
+parse: ``load`` reads a file twice with ruamel's round-trip machinery (a
+safety pre-scan, then a positioned load), which costs most of a listing.
+Here one pass of a safe parser (libyaml's, from ruamel.yaml.clib, when it
+is installed; ruamel's own otherwise) builds the same ``Node`` tree, its
+scalars resolved by ruamel's YAML 1.2 rules, and a blend's parts are built
+once per listing, not once per blend.
 
-A header that is incomplete or odd in any way (no kind, an unknown kind, a
-value that is not a plain scalar, a name that is not the file's, a blend
-part that cannot be found) gives None, and ``list_headers`` loads that file
-fully instead, which reports the problem exactly as ``load`` does.  A file
-whose header is fine but whose body (offsets, lanes, amounts) is broken is
-listed as its header says; ``groove presets validate`` checks everything.
+Anything the cheap parse might not read exactly as ``load`` does gives
+None, and ``list_headers`` loads that file with ``load``, which reports any
+problem, positioned, as it always does: a YAML error; a tab, an unusual line
+break or a control character (libyaml's scanner and ruamel's differ there);
+a directive, an anchor, an alias, any tag; a duplicate or non-text key; deep
+nesting; a second document; a scalar that is not plain data; a DAW file.  So
+does any problem the checker or the builder finds.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-from groove.curve import swing_period_beat
 from groove.errors import GrooveError
-from groove.grid import MAX_PERIOD_BEAT, as_fraction, grid_step_beat, lcm_fraction
 
 from .errors import PresetError
-from .schema import KINDS
-from .yaml_io import MAX_DEPTH, read_text
-
-#: Fields each kind's period and grid follow from (besides ``kind``).
-_NEEDS = {"swing": ("grid",), "template": ("grid", "period"), "straight": (), "blend": ("of",)}
-_WANTED = frozenset(("name", "description", "kind", "grid", "period", "of"))
+from .yaml_io import MAX_DEPTH, Node, read_text
 
 
 @dataclass(frozen=True)
 class PresetHeader:
-    """The listing of one preset: the fields ``Preset`` and its groove would give."""
+    """The listing of one preset: the fields ``Preset`` and its groove give."""
 
     name: str
     kind: str
@@ -53,52 +50,68 @@ class PresetHeader:
 
 
 class _Odd(Exception):
-    """Anything the header reader does not handle: load the file fully instead."""
+    """Anything the cheap path does not handle: load the file fully instead."""
 
 
-def _yaml():
-    from ruamel.yaml import YAML
+_PLAIN = (str, int, float, type(None))  # bool is an int
+#: Characters libyaml and ruamel's scanner treat apart (tabs, odd line breaks, controls):
+#: a file with any of them is parsed by ``load`` itself.
+_UNSURE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
 
-    return YAML(typ="safe", pure=True)
+
+_SCALARS: dict = {}  # (text, implicit) -> value: resolving and constructing is most of a parse
 
 
 def _scalar(yaml, event):
     from ruamel.yaml.nodes import ScalarNode
 
-    if event.anchor or event.tag not in (None, "!"):
+    if event.anchor or event.tag is not None:
         raise _Odd
-    tag = yaml.resolver.resolve(ScalarNode, event.value, event.implicit)
-    return yaml.constructor.construct_object(ScalarNode(tag, event.value))
+    key = (event.value, event.implicit)
+    value = _SCALARS.get(key, _SCALARS)
+    if value is _SCALARS:
+        tag = yaml.resolver.resolve(ScalarNode, event.value, event.implicit)
+        value = yaml.constructor.construct_object(ScalarNode(tag, event.value))
+        if not isinstance(value, _PLAIN):
+            raise _Odd  # a date, bytes, ...: the round-trip loader's text of it decides
+        if len(_SCALARS) > 4096:
+            _SCALARS.clear()
+        _SCALARS[key] = value
+    return value
 
 
-def _value(yaml, events, event, depth=0):
-    """The plain value (dict, list, scalar) whose first event is ``event``."""
+def _node(yaml, events, event, depth: int) -> Node:
+    """The Node whose first event is ``event`` (positions 1-based, as ``yaml_io.parse``)."""
     from ruamel.yaml.events import MappingStartEvent, ScalarEvent, SequenceStartEvent
 
-    if depth > MAX_DEPTH:
-        raise _Odd
+    line, col = event.start_mark.line + 1, event.start_mark.column + 1
     if isinstance(event, ScalarEvent):
-        return _scalar(yaml, event)
-    if isinstance(event, MappingStartEvent) and not event.anchor:
-        out = {}
+        return Node(_scalar(yaml, event), line, col)
+    if getattr(event, "anchor", None) or getattr(event, "tag", None) is not None:
+        raise _Odd
+    if depth >= MAX_DEPTH:
+        raise _Odd
+    if isinstance(event, MappingStartEvent):
+        children, key_pos = {}, {}
         for key_event in events:
             if _is_end(key_event):
-                return out
+                return Node(children, line, col, key_pos)
             if not isinstance(key_event, ScalarEvent):
                 raise _Odd
             key = _scalar(yaml, key_event)
-            if not isinstance(key, str) or key in out:
+            if type(key) is not str or key in children or key == "<<":
                 raise _Odd
-            out[key] = _value(yaml, events, next(events), depth + 1)
+            key_pos[key] = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            children[key] = _node(yaml, events, next(events), depth + 1)
         raise _Odd
-    if isinstance(event, SequenceStartEvent) and not event.anchor:
+    if isinstance(event, SequenceStartEvent):
         items = []
         for item_event in events:
             if _is_end(item_event):
-                return items
-            items.append(_value(yaml, events, item_event, depth + 1))
+                return Node(items, line, col)
+            items.append(_node(yaml, events, item_event, depth + 1))
         raise _Odd
-    raise _Odd  # an alias, or an anchored collection
+    raise _Odd  # an alias
 
 
 def _is_end(event) -> bool:
@@ -107,153 +120,96 @@ def _is_end(event) -> bool:
     return isinstance(event, CollectionEndEvent)
 
 
-def _skip(events, event):
-    """Consume the value starting at ``event`` without building it."""
-    from ruamel.yaml.events import CollectionStartEvent
+def parse_plain(text: str, pure: bool = False) -> Node:
+    """The ``Node`` tree ``yaml_io.parse`` gives, by one pass of the safe parser.
 
-    if not isinstance(event, CollectionStartEvent):
-        return
-    depth = 1
-    for e in events:
-        if isinstance(e, CollectionStartEvent):
-            depth += 1
-        elif _is_end(e):
-            depth -= 1
-            if depth == 0:
-                return
-    raise _Odd
+    ``pure``: ruamel's own parser even when libyaml's is installed.
 
-
-def _complete(fields) -> bool:
-    kind = fields.get("kind")
-    return (
-        "name" in fields
-        and "description" in fields
-        and kind in _NEEDS
-        and all(k in fields for k in _NEEDS[kind])
-        and (kind != "straight" or "grid" in fields)
+    Raises ``_Odd`` wherever that is not certain (see the module docstring).
+    """
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.events import (
+        DocumentEndEvent,
+        DocumentStartEvent,
+        MappingStartEvent,
+        StreamEndEvent,
+        StreamStartEvent,
     )
 
-
-def _top_fields(text: str) -> dict:
-    from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.events import MappingStartEvent, NodeEvent
-
-    yaml = _yaml()
-    events = yaml.parse(text)
-    fields = {}
+    # libyaml's parser (ruamel.yaml.clib) when installed: 7x the pure one, and parsing
+    # is most of a listing; scalars are still resolved by ruamel's YAML 1.2 rules
+    if _UNSURE.search(text):
+        raise _Odd
+    yaml = YAML(typ="safe", pure=pure)
     try:
-        root = next(e for e in events if isinstance(e, NodeEvent))
-        if not isinstance(root, MappingStartEvent) or root.anchor:
+        events = iter(yaml.parse(text))
+        if not isinstance(next(events), StreamStartEvent):
             raise _Odd
-        for key_event in events:
-            if _is_end(key_event):
-                break
-            key = _value(yaml, events, key_event)
-            if not isinstance(key, str) or key in fields:
-                raise _Odd
-            if key in _WANTED:
-                fields[key] = _value(yaml, events, next(events))
-            else:
-                _skip(events, next(events))
-            if _complete(fields):
-                break
+        doc = next(events)
+        if not isinstance(doc, DocumentStartEvent):
+            raise _Odd  # an empty file
+        if getattr(doc, "version", None) or getattr(doc, "tags", None):
+            raise _Odd  # %YAML / %TAG directives change how scalars resolve
+        first = next(events)
+        if not isinstance(first, MappingStartEvent):
+            raise _Odd
+        root = _node(yaml, events, first, 1)
+        if not isinstance(next(events), DocumentEndEvent):
+            raise _Odd
+        if not isinstance(next(events), StreamEndEvent):
+            raise _Odd  # a second document
     except (YAMLError, StopIteration):
         raise _Odd from None
-    return fields
-
-
-def _groove(fields, base: Path, reader):
-    """(kind, grid, period as a Fraction) of a groove's fields."""
-    kind = fields.get("kind")
-    if kind not in KINDS or any(k not in fields for k in _NEEDS[kind]):
-        raise _Odd
-    if kind == "blend":
-        return _blend(fields["of"], base, reader)
-    grid = fields.get("grid", "1/16")
-    if not isinstance(grid, str):
-        raise _Odd
-    step = grid_step_beat(grid)
-    if kind == "swing":
-        return kind, grid, swing_period_beat(grid)
-    if kind == "straight":
-        return kind, grid, step
-    period = fields["period"]
-    if isinstance(period, bool) or not isinstance(period, (int, float)):
-        raise _Odd
-    period = as_fraction(period, "period")
-    if (period / step).denominator != 1 or not 0 < period <= MAX_PERIOD_BEAT:
-        raise _Odd
-    return kind, grid, period
-
-
-def _blend(parts, base: Path, reader):
-    if not isinstance(parts, list) or not parts:
-        raise _Odd
-    grids, periods, weights = [], [], []
-    for part in parts:
-        if not isinstance(part, dict) or "groove" not in part:
-            raise _Odd
-        weight = part.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
-            raise _Odd
-        ref = part["groove"]
-        if isinstance(ref, dict):
-            _, grid, period = _groove(ref, base, reader)
-        elif isinstance(ref, str) and ref.strip():
-            from .lookup import find
-
-            header = reader(find(ref.strip(), relative_to=base))
-            grid, period = header.grid, Fraction(header.period_beat)
-        else:
-            raise _Odd
-        grids.append(grid)
-        periods.append(period)
-        weights.append(float(weight))
-    if max(weights) <= 0:
-        raise _Odd
-    period = periods[0]
-    for p in periods[1:]:
-        period = lcm_fraction(period, p)
-    if period > MAX_PERIOD_BEAT:
-        raise _Odd
-    return "blend", grids[weights.index(max(weights))], period
+    return root
 
 
 class HeaderReader:
-    """Reads headers, each file once (blends name their parts by file)."""
+    """Checks and builds the presets of one listing, each file once."""
 
     def __init__(self):
         self._done: dict = {}
         self._reading: set = set()
 
     def __call__(self, path) -> PresetHeader:
-        """The header of ``path``; raises when only a full load can tell (see ``read_header``)."""
+        """The header of ``path``; raises when only ``load`` can tell (see ``read_header``)."""
+        return PresetHeader.of(self.preset(path))
+
+    def preset(self, path):
+        """The ``Preset`` of ``path``, as ``load`` gives it."""
+        from .build import build_preset
+        from .check import Checker
+        from .lookup import DAW_SUFFIXES, find
+
         key = Path(path).resolve()
         if key in self._done:
             return self._done[key]
-        if key in self._reading:
-            raise _Odd  # a blend cycle: the full load names it
+        if key in self._reading or Path(path).suffix.lower() in DAW_SUFFIXES:
+            raise _Odd  # a blend cycle (``load`` names it), or not YAML
         self._reading.add(key)
         try:
-            fields = _top_fields(read_text(path))
-            name = fields.get("name", Path(path).stem)
-            description = fields.get("description", "")
-            if name != Path(path).stem or not isinstance(description, str):
-                raise _Odd
-            kind, grid, period = _groove(fields, Path(path).parent, self)
+            root = parse_plain(read_text(path))
+            checker = Checker(str(path))
+            spec = checker.preset(root, stem=Path(path).stem)
+            checker.problems.raise_if_any()
+            base = Path(path).parent
+            preset = build_preset(
+                spec,
+                checker.problems,
+                lambda part: self.preset(find(part.ref, relative_to=base)),
+                path,
+            )
         finally:
             self._reading.discard(key)
-        header = PresetHeader(name, kind, description, grid, float(period), str(path))
-        self._done[key] = header
-        return header
+        self._done[key] = preset
+        return preset
 
 
 def read_header(path, reader=None):
     """The header of one preset file, or None when only a full load can tell.
 
     None covers every problem (unreadable file, bad YAML, a missing blend
-    part, ...): ``load`` reports it, positioned.
+    part, a value out of range, ...): ``load`` reports it, positioned.
     """
     try:
         return (reader or HeaderReader())(path)

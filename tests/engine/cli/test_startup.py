@@ -101,3 +101,13 @@ def test_small_render_runs_without_the_compiler_and_matches_it(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == compiled.read_bytes()
+
+
+def test_import_and_export_import_no_compiler(tmp_path):
+    agr, back = tmp_path / "funk.agr", tmp_path / "funk-back.yaml"
+    exported = run_command(["export", "funk-16", "--to", "agr", "-o", str(agr)], tmp_path)
+    assert exported["code"] in (0, None) and agr.stat().st_size > 0, exported
+    imported = run_command(["import", str(agr), "-o", str(back)], tmp_path)
+    assert imported["code"] in (0, None) and "kind: template" in back.read_text(), imported
+    for result in (exported, imported):
+        assert not set(COMPILER) & set(result["modules"]), result["modules"]

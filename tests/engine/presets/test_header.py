@@ -1,12 +1,13 @@
-"""``list_headers``: what ``groove presets list`` shows, read without building grooves,
-is what loading every preset would show."""
+"""``list_headers``: what ``groove presets list`` shows, parsed cheaply, is what loading
+every preset would show, broken ones (``invalid - <reason>``) included."""
 
 from __future__ import annotations
 
 import pytest
 
 from engine import presets
-from engine.presets.header import PresetHeader, read_header
+from engine.presets.header import PresetHeader, _Odd, parse_plain, read_header
+from engine.presets.yaml_io import parse, read_text
 
 
 def _as_loaded():
@@ -43,6 +44,41 @@ USER = {
     "wrongkind.yaml": "kind: swung\n",
     "missingpart.yaml": "kind: blend\nof: [{groove: nowhere}]\n",
 }
+#: Good headers over broken bodies (review of issue 14: these were listed as valid).
+BROKEN_BODIES = {
+    "amount.yaml": "kind: swing\ngrid: 1/16\namount: 500\n",
+    "noamount.yaml": "kind: swing\ngrid: 1/16\n",
+    "dup.yaml": "kind: swing\ngrid: 1/16\namount: 54\nkind: swing\n",
+    "unknown.yaml": "kind: swing\ngrid: 1/16\namount: 54\ncolour: red\n",
+    "yamlsyntax.yaml": "kind: swing\ngrid: 1/16\namount: 54\nfoo: [1, 2\n",
+    "tab.yaml": "kind: swing\ngrid: 1/16\n\tamount: 54\n",
+    "offsets.yaml": "kind: template\ngrid: 1/4\nperiod: 1\noffsets: [0, 3, 0, 0]\n",
+    "lane.yaml": "kind: swing\ngrid: 1/16\namount: 54\nlanes:\n  hats: {notes: [42], amount: 0}\n",
+    "timing.yaml": "kind: swing\ngrid: 1/16\namount: 75\ntiming: 40\n",
+    "brokenpart.yaml": "kind: blend\nof: [{groove: amount}, {groove: swing16-58}]\n",
+}
+#: YAML that two parsers might read apart (the listing may use libyaml's): whatever
+#: ``load`` says of each, the listing must say too.
+YAML_CORNERS = {
+    "date.yaml": "kind: straight\ndescription: 2024-01-02\n",
+    "directive.yaml": "%YAML 1.2\n---\nkind: straight\n",
+    "directive11.yaml": "%YAML 1.1\n---\nkind: straight\ndescription: yes\n",
+    "docend.yaml": "kind: straight\n...\n",
+    "twodocs.yaml": "kind: straight\n---\nkind: straight\n",
+    "trailingtab.yaml": "kind: straight\t\ndescription: a\t# c\n",
+    "folded.yaml": "kind: straight\ndescription: >\n  a\n  b\n",
+    "multiline.yaml": "kind: straight\ndescription: a\n  b\n",
+    "escapes.yaml": 'kind: straight\ndescription: "\\u00e9\\x41 \\N"\n',
+    "octal.yaml": "kind: template\ngrid: 1/4\nperiod: 0o4\noffsets: [0, 0, 0, 0]\n",
+    "bool.yaml": "kind: swing\ngrid: 1/16\namount: on\n",
+    "null.yaml": "kind: straight\ndescription: ~\n",
+    "tagged.yaml": "kind: !!str straight\n",
+    "flowmap.yaml": "{kind: swing, grid: 1/8, amount: 60}\n",
+    "colon.yaml": "kind: straight\ndescription: a:b\n",
+    "deep.yaml": "kind: straight\nx: " + "[" * 40 + "]" * 40 + "\n",
+}
+USER.update(YAML_CORNERS)
+USER.update(BROKEN_BODIES)
 
 
 @pytest.fixture
@@ -70,3 +106,38 @@ def test_odd_headers_fall_back_to_a_full_load(user_presets):
     for name in ("nogrid", "badname", "cycle", "alias", "syntax", "wrongkind", "missingpart"):
         assert read_header(user_presets / f"{name}.yaml") is None, name
     assert read_header(user_presets / "mix.yaml").kind == "blend"
+
+
+def test_broken_bodies_are_listed_invalid_as_a_full_load_says(user_presets):
+    listed, loaded = _listed(), _as_loaded()
+    for file in BROKEN_BODIES:
+        name = file.removesuffix(".yaml")
+        assert isinstance(loaded[name], presets.PresetError), name
+        assert isinstance(listed[name], presets.PresetError), name
+        assert str(listed[name]) == str(loaded[name]), name
+        assert read_header(user_presets / file) is None, name
+
+
+def _tree(node):
+    v = node.value
+    if isinstance(v, dict):
+        return {k: _tree(x) for k, x in v.items()}, node.key_pos, node.line, node.col
+    if isinstance(v, list):
+        return [_tree(x) for x in v], node.line, node.col
+    return type(v).__name__, v, node.line, node.col
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["libyaml", "pure"])
+def test_cheap_parse_gives_the_tree_load_parses(pure, monkeypatch):
+    monkeypatch.delenv("GROOVE_PRESET_PATH", raising=False)
+    texts = dict(USER)
+    texts.update({p.name: read_text(p) for _n, p, _o in presets.preset_files()})
+    accepted = 0
+    for name, text in texts.items():
+        try:
+            fast = parse_plain(text, pure=pure)
+        except _Odd:
+            continue
+        assert _tree(fast) == _tree(parse(text, name)), name
+        accepted += 1
+    assert accepted >= 25
