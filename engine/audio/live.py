@@ -9,8 +9,16 @@ message is sent at the frame of FluidSynth's 64-frame grid nearest its own
 (``engine.audio.render.snap``) when that is inside the block, else at the
 block's start: a message is known only when its block runs, so with blocks
 of 64 frames or more (whole grid blocks) it sounds at most 32 frames early
-or 31 late, like offline.  This is the interim for JACK's Python callback;
-a compiled callback calls ``render_segments`` itself with its own rows.
+or 31 late, like offline.
+
+Two kinds of caller: the Python callbacks that run a rack the live kernel
+cannot compile (a third-party processor: ``engine.live.backends.jack_backend``
+and the PortAudio backend's Python path) call ``render`` once per block;
+the compiled paths (the native JACK callback and the PortAudio backend's
+kernel path) use ``engine.audio._live_feed``, which makes a ``LiveSynth``
+for the synth and its one-line errors and then feeds the kernel's output
+rows to ``render_segments`` itself, with no Python per block (the same
+samples as ``render`` given the same rows and blocks).
 
 A panic must lift the synth's pedals: an All Notes Off leaves notes held by
 the sustain pedal sounding (MIDI's rule, and FluidSynth's), so the caller

@@ -70,7 +70,8 @@ def add_parser(sub):
     p.add_argument(
         "--synth",
         action="store_true",
-        help="also play the output through FluidSynth on ports <name>:out_1/out_2 (JACK)",
+        help="also play the output through FluidSynth: on JACK ports <name>:out_1/out_2, "
+        "with --backend portaudio on the audio device (MIDI out goes on alongside)",
     )
     p.add_argument(
         "--soundfont",
@@ -81,7 +82,7 @@ def add_parser(sub):
         "--no-connect",
         dest="connect",
         action="store_false",
-        help="leave out_1/out_2 unconnected (default: to the system's playback ports)",
+        help="JACK: leave out_1/out_2 unconnected (default: to the system's playback ports)",
     )
     p.add_argument("--name", default="groove", help="client/port name prefix (default groove)")
     p.add_argument(

@@ -85,7 +85,8 @@ def _open_kernel(lk, cfg, rack, preset, opts, cc):
 
 
 class KernelPath:
-    """The compiled kernel in the native JACK callback."""
+    """The compiled kernel in the native JACK callback or the PortAudio callback (with
+    ``--synth`` the backend plays the kernel's output rows through FluidSynth after it)."""
 
     realtime_safe = True
 

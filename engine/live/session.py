@@ -63,7 +63,7 @@ class LiveConfig:
     send_timing: str = "thread"
     reload: bool = True
     status: bool | None = None  # None: when stderr is a terminal
-    synth: bool = False  # play the output through FluidSynth (jack: out_1/out_2)
+    synth: bool = False  # play the output through FluidSynth (JACK out_1/out_2, PortAudio device)
     soundfont: str | None = None  # for synth (default: engine.audio.soundfont's lookup)
     connect: bool = True  # synth: connect out_1/out_2 to the playback ports
 
@@ -74,8 +74,6 @@ def _soundfont(cfg) -> str | None:
         if cfg.soundfont:
             raise ValueError("--soundfont plays --synth; give --synth too")
         return None
-    if cfg.backend != "jack":
-        raise ValueError("--synth plays on JACK only for now; use --backend jack")
     from engine.audio.fluid import SynthError, available
     from engine.audio.soundfont import find_soundfont
 

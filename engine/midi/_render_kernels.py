@@ -9,6 +9,8 @@ import numpy as np
 
 from groove._numba import kernel
 
+from ._smf_codec import put_varlen
+
 _ON, _OFF = 0, 1  # notetable.KIND_NOTE_ON, KIND_NOTE_OFF
 _KEYS = 16 * 128
 
@@ -124,19 +126,6 @@ def offs_before_ons(perm, tick, track, is_on, is_off, key, fix):
 
 
 @kernel
-def _varlen(value, out, pos):
-    shift = 0
-    while (value >> (shift + 7)) > 0:
-        shift += 7
-    while shift > 0:
-        out[pos] = 0x80 | ((value >> shift) & 0x7F)
-        pos += 1
-        shift -= 7
-    out[pos] = value & 0x7F
-    return pos + 1
-
-
-@kernel
 def encode_tracks(bounds, tick, status, data1, data2, blob_start, blob_len, blob, out):
     """Write MTrk chunks as mido's writer does (same running status); returns bytes used.
 
@@ -152,7 +141,7 @@ def encode_tracks(bounds, tick, status, data1, data2, blob_start, blob_len, blob
         running = -1
         now = 0
         for i in range(bounds[t], bounds[t + 1]):
-            pos = _varlen(tick[i] - now, out, pos)
+            pos = put_varlen(tick[i] - now, out, pos)
             now = tick[i]
             if blob_len[i] > 0:
                 b = blob_start[i]

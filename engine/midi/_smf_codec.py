@@ -230,7 +230,8 @@ def _sysex_span(data, p, n):
 
 
 @kernel
-def _put_varlen(value, out, pos):
+def put_varlen(value, out, pos):
+    """Write ``value`` as a variable-length quantity at ``out[pos]``; returns the next position."""
     shift = 0
     while (value >> (shift + 7)) > 0:
         shift += 7
@@ -263,14 +264,14 @@ def encode_fixed(data, xtype, xpos, xlen, out, start, size):
             m = n if fixed < 0 else fixed
             out[pos] = 0xFF
             out[pos + 1] = kind - 0x100
-            pos = _put_varlen(m, out, pos + 2)
+            pos = put_varlen(m, out, pos + 2)
             for j in range(m):
                 out[pos + j] = data[p + j] if j < n else 0
             pos += m
         elif kind == 0xF0 or kind == 0xF7:
             lo, hi = _sysex_span(data, p, n)
             out[pos] = 0xF0
-            pos = _put_varlen(hi - lo + 1, out, pos + 1)
+            pos = put_varlen(hi - lo + 1, out, pos + 1)
             for j in range(lo, hi):
                 out[pos] = data[j]
                 pos += 1

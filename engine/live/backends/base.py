@@ -23,7 +23,7 @@ class BackendOptions:
     block_frames: int | None = None  # portaudio: stream block size
     sample_rate: float | None = None  # portaudio: stream rate (default: the device's)
     send_timing: str = "thread"  # portaudio: "thread" (timed sender) or "block"
-    synth: str | None = None  # jack: a SoundFont to play the output on out_1/out_2
+    synth: str | None = None  # a SoundFont to play the output on (jack: out_1/out_2)
     connect_audio: bool = True  # jack: connect out_1/out_2 to the playback ports
 
 

@@ -14,6 +14,9 @@ notifications (JACK's non-real-time thread).  The output port's latency
 range is the kernel's fixed latency ``L`` (``jack_lsp -l`` shows it), so a
 host can compensate.  A lost connection or a lost server asks the kernel
 for a panic (every sounding note ended) from the main thread's ``poll``.
+``close`` has the kernel send its final panic, then waits (at most
+``CARRY_WAIT_SEC``) until rows the port buffer refused went out in later
+cycles, and only then deactivates the client.
 
 With ``options.synth`` (a SoundFont) the callback is ``_jack_synth_cb``'s:
 the block's output rows also play through FluidSynth
@@ -48,6 +51,8 @@ from .jack_backend import MAX_BLOCK, _client, _jack
 EV_ROWS = 4096
 LONG_ROWS = 256
 RING = 1 << 16
+#: Longest close waits for JACK to take the rows its port buffer refused (the carry).
+CARRY_WAIT_SEC = 0.1
 
 
 def _addr(a: np.ndarray) -> int:
@@ -309,6 +314,7 @@ class NativeJackBackend:
         if self.kernel is not None and self.alive and self._active:
             self.kernel.command("quit")
             self._wait_quit(timeout_sec)
+            self._wait_carry()
         client = self.client
         for step in (client.deactivate, client.close):
             try:
@@ -330,6 +336,19 @@ class NativeJackBackend:
                 break
             time.sleep(0.001)
         target = self.callbacks + 2
+        while self.callbacks < target and time.monotonic() < deadline and self.alive:
+            time.sleep(0.001)
+
+    def _wait_carry(self):
+        """Until the rows a full port buffer refused went out (a final panic of thousands
+        of notes spans cycles; ``_jack_process.finish`` carries them), then one cycle more
+        for the readers; at most ``CARRY_WAIT_SEC`` (a stalled server does not hold us)."""
+        deadline = time.monotonic() + CARRY_WAIT_SEC
+        if self.slots[P.CARRY] <= 0:
+            return
+        while self.slots[P.CARRY] > 0 and time.monotonic() < deadline and self.alive:
+            time.sleep(0.001)
+        target = self.callbacks + 1
         while self.callbacks < target and time.monotonic() < deadline and self.alive:
             time.sleep(0.001)
 

@@ -29,6 +29,18 @@ the kernel's ``process_block`` once, a ``nogil`` call: no Python object per
 event and no lock between the threads.  Messages longer than three bytes
 (sysex) skip the kernel and go straight out.
 
+With ``options.synth`` (a SoundFont) the grooved output also plays through
+FluidSynth on the stream's own output (stereo when the device has two
+channels, else mixed to one; the click adds in): on the kernel path the
+callback calls ``engine.audio._live_feed.synth_block`` on the block's
+output rows right after ``process_block``, another ``nogil`` call, so each
+message sounds on FluidSynth's 64-frame grid nearest its frame in the
+block, the frame its MIDI output is due at; on the Python path the same
+rows go through ``engine.audio.live.LiveSynth``.  The synth is made on the
+main thread in ``start`` (its own threads off) and freed in ``close``
+after the stream is closed, when the callback can no longer run.  The MIDI
+output goes on alongside, unchanged.
+
 ``--midi-api`` picks rtmidi's API: alsa, jack (Linux), coremidi (macOS),
 winmm (Windows; it has no virtual ports, so --in and --out are needed, e.g.
 loopMIDI ports).
@@ -137,6 +149,10 @@ class PortAudioBackend:
         self.callback_cpu_sec = np.zeros(1 << 16)
         self.callbacks = 0
         self.kernel = None
+        self.feed = None  # engine.audio._live_feed.LiveFeed (kernel path, options.synth)
+        self.synth = None  # engine.audio.live.LiveSynth (Python path, options.synth)
+        self._synth_playing = False  # Python path: the transport as the synth last heard it
+        self.channels = 1
 
     # -- main thread -------------------------------------------------------
     def open(self) -> None:
@@ -160,12 +176,14 @@ class PortAudioBackend:
         self.device_name = info["name"]
         self._click = Click(self.sample_rate) if self.options.click else None
         self.clock = BlockClock(self.sample_rate)
+        # the synth plays in stereo where the device has two channels (the click is mono)
+        self.channels = 2 if self.options.synth and info["max_output_channels"] >= 2 else 1
         try:
             self._stream = sd.OutputStream(
                 samplerate=self.sample_rate,
                 blocksize=self.block_frames,
                 device=device,
-                channels=1,
+                channels=self.channels,
                 dtype="float32",
                 callback=self._callback,
                 latency="low",
@@ -228,20 +246,38 @@ class PortAudioBackend:
         """Start the stream driving ``core``: a BlockCore, or a LiveKernel (compiled rack)."""
         from engine.host.live_kernel import LiveKernel
 
-        self.core = core
-        if isinstance(core, LiveKernel):
-            self._kernel_buffers()  # before rtmidi's thread can see the kernel
-            self.kernel = core
         if self.options.send_timing not in ("thread", "block"):
             raise BackendError(
                 f"--send-timing: {self.options.send_timing!r} is not one of thread, block"
             )
+        self.core = core
+        kernel = isinstance(core, LiveKernel)
+        if self.options.synth:
+            self._open_synth(kernel)
+        if kernel:
+            self._kernel_buffers()  # before rtmidi's thread can see the kernel
+            self.kernel = core
         if self.options.send_timing == "thread":
             self._sender = threading.Thread(
                 target=self._send_loop, name="groove-midi-out", daemon=True
             )
             self._sender.start()
         self._stream.start()
+
+    def _open_synth(self, kernel):
+        """The synth for ``options.synth``, made here on the main thread, and its buffers."""
+        if kernel:
+            from engine.audio._live_feed import LiveFeed, synth_block
+
+            self.feed = LiveFeed(self.options.synth, self.sample_rate, self.max_block)
+            self.feed.prepare()
+            self._synth_block = synth_block.compiled  # the nogil dispatcher, compiled now
+        else:
+            from engine.audio.live import LiveSynth
+
+            self.synth = LiveSynth(self.options.synth, self.sample_rate, self.max_block)
+        self._synth_lr = np.zeros((2, self.max_block), np.float32)
+        self._audio_click = np.zeros(self.max_block, np.float32)
 
     def _kernel_buffers(self):
         """Preallocate what the kernel path uses, and compile its input step."""
@@ -270,6 +306,13 @@ class PortAudioBackend:
     def describe(self) -> str:
         ports = f"in {self._port_names[0]!r}, out {self._port_names[1]!r}"
         io_ms = self.block_frames / self.sample_rate * 1000.0
+        live = self.feed or self.synth
+        synth = (
+            ""
+            if live is None
+            else f"; synth {live.soundfont} on the device "
+            + ("(stereo)" if self.channels == 2 else "(mono)")
+        )
         return (
             f"portaudio {self.device_name!r} {self.sample_rate:g} Hz, {self.block_frames} "
             f"frames (+{io_ms:.1f} ms I/O latency); rtmidi {self.api_name} ({ports}; output "
@@ -278,6 +321,7 @@ class PortAudioBackend:
                 if self.options.send_timing == "thread"
                 else "sent by the audio callback, quantised to the block)"
             )
+            + synth
         )
 
     def report(self) -> str:
@@ -323,6 +367,7 @@ class PortAudioBackend:
     def close(self, timeout_sec: float = 1.0) -> None:
         if self._stream is None:
             self._close_midi()
+            self._close_synth()
             return
         if self.kernel is not None and self._stream.active:
             self.kernel.command("quit")
@@ -350,6 +395,14 @@ class PortAudioBackend:
             pass
         self._stream = None
         self._close_midi()
+        self._close_synth()
+
+    def _close_synth(self):
+        """Free the synth: only once the stream is closed (its callback no longer runs)."""
+        for live in (self.feed, self.synth):
+            if live is not None:
+                live.close()
+        self.feed = self.synth = None
 
     def _close_midi(self):
         for port in (self.midi_in, self.midi_out):
@@ -411,6 +464,7 @@ class PortAudioBackend:
         while q and q[0][0] <= now:
             t, msg = q.popleft()
             incoming.append((min(max(int((t - prev) * sr), 0), last), msg))
+        panics = self.core.counts["panics"]
         msgs = self.core.run_block(frames, self._frames_total, incoming)
         out_q = self._out_q
         for off, data in msgs:
@@ -419,7 +473,9 @@ class PortAudioBackend:
             self._send_now(out_q)
         self._frames_total += frames
         self._last_frames = frames
-        if self._click is not None:
+        if self.synth is not None:
+            self._python_synth(outdata, msgs, frames, self.core.counts["panics"] != panics)
+        elif self._click is not None:
             playing, beat, bpf = self.core.transport_view
             self._click.render(outdata[:, 0], playing, beat, bpf)
         else:
@@ -462,11 +518,46 @@ class PortAudioBackend:
             self._send_now(out_q)
         self._frames_total += frames
         self._last_frames = frames
-        outdata[:, 0] = audio
+        if self.feed is not None:
+            left, right = self._synth_lr[0, :frames], self._synth_lr[1, :frames]
+            fd = self.feed
+            self._synth_block(fd.state, fd.rows, k.istate, self._out_ev, n, frames, left, right)
+            self._write_out(outdata, left, right, audio if self._click is not None else None)
+        else:
+            outdata[:, 0] = audio
         i = self.callbacks & 0xFFFF
         self.callback_sec[i] = time.perf_counter() - now
         self.callback_cpu_sec[i] = time.thread_time() - cpu0
         self.callbacks += 1
+
+    def _python_synth(self, outdata, msgs, frames, panic):
+        """Python path: the block's output through LiveSynth (a panic lifts its pedals, a
+        stop or the quit ends every sound), then the click on top."""
+        core = self.core
+        playing = bool(core.transport_view[0]) and not core.quiet.is_set()
+        stop = self._synth_playing and not playing
+        self._synth_playing = playing
+        left, right = self._synth_lr[0, :frames], self._synth_lr[1, :frames]
+        self.synth.render(msgs, frames, left, right, panic, stop)
+        click = None
+        if self._click is not None:
+            click = self._audio_click[:frames]
+            click[:] = 0.0
+            self._click.render(click, *core.transport_view)
+        self._write_out(outdata, left, right, click)
+
+    def _write_out(self, outdata, left, right, click):
+        """The synth's left/right (and the click, in both) into the stream's channels."""
+        if click is not None:
+            left += click
+            right += click
+        if self.channels == 2:
+            outdata[:, 0] = left
+            outdata[:, 1] = right
+        else:
+            left += right
+            left *= 0.5
+            outdata[:, 0] = left
 
     def _send_now(self, q):
         """send_timing="block": send what this block produced (paced per block)."""

@@ -1,6 +1,8 @@
 """``groove render --wav``: both engines, the files it writes, and its errors."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -179,9 +181,17 @@ def test_soundfont_lookup_order(tmp_path, monkeypatch):
         find_soundfont(None, env={}, dirs=[str(tmp_path / "absent")])
 
 
-def test_doctor_names_the_soundfont(soundfont, capsys):
-    assert main(["doctor"]) == 0
-    out = capsys.readouterr().out
+def test_doctor_names_the_soundfont(soundfont):
+    # In a child process, as a user runs it: doctor opens PortAudio (its JACK host API
+    # included), which must not outlive a test's private JACK server in this process.
+    done = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "doctor", "--soundfont", str(soundfont)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     assert f"soundfont: {soundfont}" in out and "render --wav: ready" in out
     assert "plays 8000-96000 Hz" in out  # the rates --sample-rate and JACK may use
 

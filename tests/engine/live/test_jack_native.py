@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from numba import carray, cfunc, njit
 
+from engine.live.backends import _jack_process as P
 from engine.live.backends._jack_process import N_SLOTS, OPTIONS, SIGNATURE, begin, finish, views
 from engine.live.backends.base import BackendOptions
 from engine.live.backends.jack_native import NativeJackBackend
@@ -122,6 +123,77 @@ def test_rows_a_full_port_buffer_refuses_go_out_next_cycle_in_order(jack_server)
     frames = sorted({f for f, _b in h.received})
     assert len(frames) >= 2  # it did not fit one cycle: the rest went out in the next
     assert counts["dropped_out"] == 0 and counts["midi_out"] == FLOOD_ROWS
+
+
+PANIC_ROWS = (FLOOD_ROWS, 2000)  # a final panic over two blocks: the carry outlasts both
+
+
+@njit(nogil=True, cache=True)
+def flood_on_quit(istate, fstate, in_ev, n_in, out_ev, frames, block_frame, audio_l, audio_r):
+    """Stand-in kernel: after ``quit`` (istate[2] = 2), FLOOD_ROWS rows, then 2000 in the
+    next block (numbered on through istate[3])."""
+    istate[0] += 1
+    if istate[2] <= 0:
+        return 0
+    want = FLOOD_ROWS if istate[2] == 2 else 2000
+    istate[2] -= 1
+    n = min(want, out_ev.shape[0])
+    for k in range(n):
+        i = istate[3] + k
+        out_ev[k, 0] = 0
+        out_ev[k, 1] = 0xB0 | (i // 128) % 16
+        out_ev[k, 2] = i % 128
+        out_ev[k, 3] = 1 + i // 2048
+    istate[3] += n
+    return n
+
+
+@cfunc(SIGNATURE, **OPTIONS)
+def flood_on_quit_process(nframes, arg):
+    s = carray(arg, N_SLOTS, np.int64)
+    t0, frames, block_frame, n_in, n_long = begin(s, nframes)
+    istate, fstate, in_ev, out_ev, audio_l, audio_r = views(s, nframes, frames)
+    n_out = flood_on_quit(
+        istate, fstate, in_ev, n_in, out_ev, frames, block_frame, audio_l, audio_r
+    )
+    finish(s, nframes, frames, n_out, n_long, t0)
+    return 0
+
+
+class QuitFloodKernel(StandInKernel):
+    """``quit`` starts a two-block flood and claims the final panic done at once (the
+    soonest a kernel can say so), so only the backend's wait for the carry saves it."""
+
+    quit_done = False
+
+    def command(self, name, *values):
+        super().command(name, *values)
+        if name == "quit":
+            self.istate[2] = 2
+            self.quit_done = True
+
+
+def test_close_waits_until_the_rows_jack_refused_went_out(jack_server):
+    os.environ["JACK_DEFAULT_SERVER"] = jack_server
+    name = f"gn{next(_names)}"
+    backend = NativeJackBackend(BackendOptions(name=name), callback=flood_on_quit_process)
+    backend.open()
+    kernel = QuitFloodKernel()
+    backend.start(kernel)
+    h = JackHarness(f"hn{next(_names)}")
+    try:
+        h.connect(f"{name}:midi_in", f"{name}:midi_out")
+        h.wait_frames(4 * backend.block_frames)
+        backend.close()  # the flood starts now: the last rows are carried past the waits
+        counts = dict(midi_out=int(backend.slots[P.MIDI_OUT]), carry=int(backend.slots[P.CARRY]))
+        counts["dropped_out"] = int(backend.slots[P.DROPPED_OUT])
+        h.wait_frames(4 * backend.block_frames)
+    finally:
+        h.close()
+    total = sum(PANIC_ROWS)
+    assert counts == dict(midi_out=total, carry=0, dropped_out=0)
+    assert [b for _f, b in h.received] == [bytes(flood_row(i)) for i in range(total)]
+    assert len({f for f, _b in h.received}) >= 3  # it took three cycles
 
 
 @pytest.fixture(scope="module")

@@ -73,8 +73,8 @@ def _request(session, what):
         session.path.kernel.command(what)
 
 
-@pytest.fixture
-def soundfont():
+def find_soundfont_or_skip() -> str:
+    """The SoundFont the session would play, or a skip saying what is missing."""
     from engine.audio.fluid import available
     from engine.audio.soundfont import SoundFontError, find_soundfont
 
@@ -85,6 +85,11 @@ def soundfont():
         return str(find_soundfont().path)
     except SoundFontError as exc:
         pytest.skip(str(exc))
+
+
+@pytest.fixture
+def soundfont():
+    return find_soundfont_or_skip()
 
 
 def test_each_note_sounds_within_2_ms_of_its_midi_frame(jack_server, soundfont, path):
