@@ -39,7 +39,7 @@ demo: system setup
 		exit 1; \
 	fi
 
-test: system setup
+test: system setup lint
 	sh scripts/run-tests.sh
 
 # ruff (lint and format) and the import contract of pyproject.toml (import-linter).
