@@ -41,6 +41,10 @@ main thread in ``start`` (its own threads off) and freed in ``close``
 after the stream is closed, when the callback can no longer run.  The MIDI
 output goes on alongside, unchanged.
 
+The rtmidi side (ports, input, the sender thread) is in ``_pa_midi``, the
+audio callback (both paths, the synth output) in ``_pa_audio``: mixins of
+:class:`PortAudioBackend`, whose constants are re-exported here.
+
 ``--midi-api`` picks rtmidi's API: alsa, jack (Linux), coremidi (macOS),
 winmm (Windows; it has no virtual ports, so --in and --out are needed, e.g.
 loopMIDI ports).
@@ -54,19 +58,11 @@ import time
 
 import numpy as np
 
-from .base import BackendError, BackendOptions, callback_report, match_port
+from ._pa_audio import BLOCK_ROWS, RING_ROWS, _AudioCallback  # noqa: F401
+from ._pa_midi import PACE_PER_BLOCK, PACE_PER_MS, QUEUE_LIMIT, _MidiPorts  # noqa: F401
+from .base import BackendError, BackendOptions, callback_report
 from .click import Click
-from .timing import BlockClock, InputClock, try_realtime
-
-#: Most messages sent in one millisecond (see the module docstring).
-PACE_PER_MS = 128
-#: Most messages the callback sends in one block with send_timing="block".
-PACE_PER_BLOCK = 256
-#: Most messages queued between callbacks before new ones are counted as dropped.
-QUEUE_LIMIT = 65536
-#: Input ring rows (kernel path) and most input rows one block takes.
-RING_ROWS = 8192
-BLOCK_ROWS = 4096
+from .timing import BlockClock, InputClock
 
 API_NAMES = ("alsa", "jack", "coremidi", "winmm")
 
@@ -122,7 +118,7 @@ def resolve_api(rtmidi, name):
     return ids[name], name
 
 
-class PortAudioBackend:
+class PortAudioBackend(_MidiPorts, _AudioCallback):
     """A sounddevice output stream (clock, click) and rtmidi in/out ports."""
 
     name = "portaudio"
@@ -195,53 +191,6 @@ class PortAudioBackend:
                 f"{self.sample_rate:g} Hz, {self.block_frames} frames ({exc})"
             ) from None
 
-    def _open_midi(self, rtmidi, api):
-        opt = self.options
-        try:
-            self.midi_in = rtmidi.MidiIn(api, name=opt.name)
-            # JACK wants unique client names: name the output's client explicitly
-            # rather than let JACK rename it <name>-01.
-            out_client = f"{opt.name}-out" if self.api_name == "jack" else opt.name
-            self._out_client = out_client
-            self.midi_out = rtmidi.MidiOut(api, name=out_client)
-        except Exception as exc:  # rtmidi raises its own SystemError and friends
-            raise BackendError(
-                f"--midi-api {self.api_name}: cannot open MIDI ({exc}); "
-                f"try another --midi-api (`groove ports` shows what works)"
-            ) from None
-        self.midi_in.ignore_types(sysex=False, timing=False, active_sense=True)
-        self.midi_out.set_error_callback(self._rt_error)
-        self.midi_in.set_error_callback(self._rt_error)
-        prefix = f"{opt.name}:" if self.api_name == "coremidi" else ""
-        self._port_names = []
-        for port, wanted, label in (
-            (self.midi_in, opt.in_port, "--in"),
-            (self.midi_out, opt.out_port, "--out"),
-        ):
-            kind = "midi_in" if port is self.midi_in else "midi_out"
-            try:
-                if wanted:
-                    names = port.get_ports()
-                    found = match_port(wanted, names, label)
-                    port.open_port(names.index(found), kind)
-                    self._port_names.append(found)
-                else:
-                    port.open_virtual_port(prefix + kind)
-                    client = opt.name if port is self.midi_in else self._out_client
-                    self._port_names.append(
-                        f"{client}:{kind}" if self.api_name in ("jack", "alsa") else prefix + kind
-                    )
-            except BackendError:
-                self._close_midi()
-                raise
-            except Exception as exc:
-                self._close_midi()
-                raise BackendError(
-                    f"{label}: cannot open a {self.api_name} port ({exc}); "
-                    "WinMM has no virtual ports: pass --in/--out"
-                ) from None
-        self.midi_in.set_callback(self._on_midi)
-
     def start(self, core) -> None:
         """Start the stream driving ``core``: a BlockCore, or a LiveKernel (compiled rack)."""
         from engine.host.live_kernel import LiveKernel
@@ -263,37 +212,6 @@ class PortAudioBackend:
             )
             self._sender.start()
         self._stream.start()
-
-    def _open_synth(self, kernel):
-        """The synth for ``options.synth``, made here on the main thread, and its buffers."""
-        if kernel:
-            from engine.audio._live_feed import LiveFeed, synth_block
-
-            self.feed = LiveFeed(self.options.synth, self.sample_rate, self.max_block)
-            self.feed.prepare()
-            self._synth_block = synth_block.compiled  # the nogil dispatcher, compiled now
-        else:
-            from engine.audio.live import LiveSynth
-
-            self.synth = LiveSynth(self.options.synth, self.sample_rate, self.max_block)
-        self._synth_lr = np.zeros((2, self.max_block), np.float32)
-        self._audio_click = np.zeros(self.max_block, np.float32)
-
-    def _kernel_buffers(self):
-        """Preallocate what the kernel path uses, and compile its input step."""
-        from engine.host import ring
-        from engine.host.live_kernel import process_block
-
-        self._process = process_block
-        self._in_ring = np.zeros(ring.size(RING_ROWS, 4), np.int64)
-        ring.ring_init(self._in_ring, 0, RING_ROWS, 4)
-        self._in_ev = np.zeros((BLOCK_ROWS, 4), np.int32)
-        self._out_ev = np.zeros((BLOCK_ROWS, 4), np.int32)
-        self._audio = np.zeros(self.max_block, np.float32)
-        self._no_audio = np.zeros(0, np.float32)
-        self._take = ring.ring_take_timed
-        self._push_row = ring.push_row
-        self._take(self._in_ring, 0, self._in_ev, 0, 0, self.sample_rate * 1e-9, 0)
 
     def counts(self) -> dict:
         """MIDI messages in and out (kernel path: as the kernel counted them)."""
@@ -396,217 +314,6 @@ class PortAudioBackend:
         self._stream = None
         self._close_midi()
         self._close_synth()
-
-    def _close_synth(self):
-        """Free the synth: only once the stream is closed (its callback no longer runs)."""
-        for live in (self.feed, self.synth):
-            if live is not None:
-                live.close()
-        self.feed = self.synth = None
-
-    def _close_midi(self):
-        for port in (self.midi_in, self.midi_out):
-            if port is not None:
-                try:
-                    port.close_port()
-                    port.delete()
-                except Exception:
-                    pass
-        self.midi_in = self.midi_out = None
-
-    # -- rtmidi's thread ---------------------------------------------------
-    def _on_midi(self, message, data=None):
-        stamp = time.perf_counter()
-        if self.kernel is not None:
-            self._on_midi_kernel(
-                message[0], min(self._input_clock.arrival(stamp, message[1]), stamp)
-            )
-            return
-        if len(self._in_q) < QUEUE_LIMIT:
-            at = min(self._input_clock.arrival(stamp, message[1]), stamp)
-            self._in_q.append((at, bytes(message[0])))
-        else:
-            self.dropped += 1
-
-    def _on_midi_kernel(self, msg, at):
-        """rtmidi's thread, the ring's only producer: (arrival ns, status, data1, data2)."""
-        if 1 <= len(msg) <= 3 and msg[0] != 0xF0:
-            row = (
-                int(at * 1e9),
-                msg[0],
-                msg[1] if len(msg) > 1 else 0,
-                msg[2] if len(msg) > 2 else 0,
-            )
-            if not self._push_row(self._in_ring, 0, *row):
-                self.dropped += 1
-        else:
-            self._out_q.append((at, bytes(msg)))  # sysex passes straight through
-
-    def _rt_error(self, kind, text, data=None):
-        self.dropped += 1
-        self._notices.append(f"rtmidi: {text}")
-
-    # -- the audio callback --------------------------------------------------
-    def _callback(self, outdata, frames, time_info, status):
-        if self.kernel is not None:
-            self._kernel_callback(outdata, frames, status)
-            return
-        now, cpu0 = time.perf_counter(), time.thread_time()
-        if status.output_underflow or status.output_overflow:
-            self.xruns += 1
-        prev = self.clock.time_sec
-        w = self.clock.update(now, self._last_frames)
-        prev = w if prev is None else prev
-        sr = self.sample_rate
-        incoming = []
-        q = self._in_q
-        last = frames - 1
-        while q and q[0][0] <= now:
-            t, msg = q.popleft()
-            incoming.append((min(max(int((t - prev) * sr), 0), last), msg))
-        panics = self.core.counts["panics"]
-        msgs = self.core.run_block(frames, self._frames_total, incoming)
-        out_q = self._out_q
-        for off, data in msgs:
-            out_q.append((w + off / sr, data))
-        if self._sender is None:
-            self._send_now(out_q)
-        self._frames_total += frames
-        self._last_frames = frames
-        if self.synth is not None:
-            self._python_synth(outdata, msgs, frames, self.core.counts["panics"] != panics)
-        elif self._click is not None:
-            playing, beat, bpf = self.core.transport_view
-            self._click.render(outdata[:, 0], playing, beat, bpf)
-        else:
-            outdata.fill(0)
-        i = self.callbacks & 0xFFFF
-        self.callback_sec[i] = time.perf_counter() - now
-        self.callback_cpu_sec[i] = time.thread_time() - cpu0
-        self.callbacks += 1
-
-    def _kernel_callback(self, outdata, frames, status):
-        """One block through the compiled rack (``process_block`` releases the GIL)."""
-        now, cpu0 = time.perf_counter(), time.thread_time()
-        if status.output_underflow or status.output_overflow:
-            self.xruns += 1
-        prev = self.clock.time_sec
-        w = self.clock.update(now, self._last_frames)
-        prev = w if prev is None else prev
-        sr = self.sample_rate
-        n_in = self._take(
-            self._in_ring, 0, self._in_ev, int(now * 1e9), int(prev * 1e9), sr * 1e-9, frames - 1
-        )
-        audio = self._audio[:frames]
-        audio[:] = 0.0
-        k = self.kernel
-        n = self._process(
-            k.istate,
-            k.fstate,
-            self._in_ev,
-            n_in,
-            self._out_ev,
-            frames,
-            self._frames_total,
-            audio if self._click is not None else self._no_audio,
-            self._no_audio,
-        )
-        out_q = self._out_q
-        for off, st, d1, d2 in self._out_ev[:n].tolist():
-            out_q.append((w + off / sr, _wire(st, d1, d2)))
-        if self._sender is None:
-            self._send_now(out_q)
-        self._frames_total += frames
-        self._last_frames = frames
-        if self.feed is not None:
-            left, right = self._synth_lr[0, :frames], self._synth_lr[1, :frames]
-            fd = self.feed
-            self._synth_block(fd.state, fd.rows, k.istate, self._out_ev, n, frames, left, right)
-            self._write_out(outdata, left, right, audio if self._click is not None else None)
-        else:
-            outdata[:, 0] = audio
-        i = self.callbacks & 0xFFFF
-        self.callback_sec[i] = time.perf_counter() - now
-        self.callback_cpu_sec[i] = time.thread_time() - cpu0
-        self.callbacks += 1
-
-    def _python_synth(self, outdata, msgs, frames, panic):
-        """Python path: the block's output through LiveSynth (a panic lifts its pedals, a
-        stop or the quit ends every sound), then the click on top."""
-        core = self.core
-        playing = bool(core.transport_view[0]) and not core.quiet.is_set()
-        stop = self._synth_playing and not playing
-        self._synth_playing = playing
-        left, right = self._synth_lr[0, :frames], self._synth_lr[1, :frames]
-        self.synth.render(msgs, frames, left, right, panic, stop)
-        click = None
-        if self._click is not None:
-            click = self._audio_click[:frames]
-            click[:] = 0.0
-            self._click.render(click, *core.transport_view)
-        self._write_out(outdata, left, right, click)
-
-    def _write_out(self, outdata, left, right, click):
-        """The synth's left/right (and the click, in both) into the stream's channels."""
-        if click is not None:
-            left += click
-            right += click
-        if self.channels == 2:
-            outdata[:, 0] = left
-            outdata[:, 1] = right
-        else:
-            left += right
-            left *= 0.5
-            outdata[:, 0] = left
-
-    def _send_now(self, q):
-        """send_timing="block": send what this block produced (paced per block)."""
-        for _ in range(min(len(q), PACE_PER_BLOCK)):
-            self._send_one(*q.popleft())
-
-    def _send_one(self, due, data):
-        """Send one message; a failure is counted and reported, never raised."""
-        try:
-            self.midi_out.send_message(data)
-            self.sent += 1
-            self.send_lag_sec.append(time.perf_counter() - due)
-        except Exception as exc:
-            self.dropped += 1
-            self._notices.append(f"rtmidi: send failed ({exc})")
-
-    # -- the sender thread -------------------------------------------------
-    def _send_loop(self):
-        try_realtime()
-        q = self._out_q
-        window_end, in_window = 0.0, 0
-        while not self._stop or q:
-            if not q:
-                time.sleep(0.0005)
-                continue
-            due, data = q[0]
-            now = time.perf_counter()
-            if due > now:
-                time.sleep(min(due - now, 0.001))
-                continue
-            if now >= window_end:
-                window_end, in_window = now + 0.001, 0
-            if in_window >= PACE_PER_MS:
-                time.sleep(max(window_end - now, 0.0))
-                continue
-            q.popleft()
-            self._send_one(due, data)
-            in_window += 1
-            if self._stop and not q:
-                break
-
-
-def _wire(status, d1, d2) -> bytes:
-    """The MIDI bytes of a kernel output row."""
-    if status < 0xC0 or 0xE0 <= status < 0xF0 or status == 0xF2:
-        return bytes((status, d1, d2))
-    if status < 0xE0 or status in (0xF1, 0xF3):
-        return bytes((status, d1))
-    return bytes((status,))
 
 
 def list_ports() -> list:
