@@ -9,6 +9,8 @@ runs) and JACK-Client's Python callback (``python``, for racks the kernel
 cannot compile).
 """
 
+import time
+
 import numpy as np
 import pytest
 
@@ -45,6 +47,13 @@ class AudioRecorder:
                 self.audio[i : i + frames] = self.inp.get_array()
         except Exception as exc:
             self.errors.append(exc)
+
+    def wait_running(self, timeout_sec=30.0):
+        """Block until the first process callback has set ``base``."""
+        deadline = time.monotonic() + timeout_sec
+        while self.base is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert self.base is not None, "the recorder's process callback never ran"
 
     def close(self):
         self.client.deactivate()
@@ -104,6 +113,7 @@ def test_each_note_sounds_within_2_ms_of_its_midi_frame(jack_server, soundfont, 
         rec = AudioRecorder(f"rec{next(_names)}")
         harness.connect(f"{name}:midi_in", f"{name}:midi_out")
         rec.client.connect(f"{name}:out_1", rec.inp)
+        rec.wait_running()  # its clock starts at its first callback: before the notes
         sr = harness.sample_rate
         step = int(0.3 * sr)  # hits far enough apart that each starts from near silence
         notes = []
@@ -149,6 +159,7 @@ def test_stop_and_panic_with_the_pedal_down_leave_no_note_ringing(
         rec = AudioRecorder(f"rec{next(_names)}", seconds=8.0)
         harness.connect(f"{name}:midi_in", f"{name}:midi_out")
         rec.client.connect(f"{name}:out_1", rec.inp)
+        rec.wait_running()
         sr = harness.sample_rate
         organ = [(100, bytes((0xC0, 19))), (200, bytes((0xB0, 64, 127)))]
         notes = [(1000, bytes((0x90, 60, 100))), (1000, bytes((0x90, 67, 100)))]
