@@ -76,3 +76,31 @@ def callback_report(
         cpu = cpu_sec[skip:n] * 1000.0
         text += f", cpu p50 {np.percentile(cpu, 50):.3f} p99 {np.percentile(cpu, 99):.3f} ms"
     return text
+
+
+def connect_jack_ports(client, options, midi_in, midi_out, click_out=None, synth_out=()):
+    """Connect a JACK client's ports as ``groove live`` asks (main thread).
+
+    ``--in``/``--out`` by name (or a unique part of one); the click to the first two
+    playback ports; the synth's outputs to them too unless ``--no-connect``.  Raises
+    BackendError with one line; the caller closes what it opened.
+    """
+    c, opt = client, options
+    try:
+        if opt.in_port:
+            names = [p.name for p in c.get_ports(is_midi=True, is_output=True)]
+            c.connect(match_port(opt.in_port, names, "--in"), midi_in)
+        if opt.out_port:
+            names = [p.name for p in c.get_ports(is_midi=True, is_input=True)]
+            c.connect(midi_out, match_port(opt.out_port, names, "--out"))
+        playback = c.get_ports(is_audio=True, is_input=True, is_physical=True)[:2]
+        if click_out is not None:
+            for port in playback:
+                c.connect(click_out, port)
+        if synth_out and opt.connect_audio:
+            for mine, port in zip(synth_out, playback):
+                c.connect(mine, port)
+    except BackendError:
+        raise
+    except Exception as exc:  # jack.JackError and friends: one line, not a traceback
+        raise BackendError(f"backend jack: cannot connect ports ({exc})") from None

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from .base import BackendError, BackendOptions, callback_report, match_port
+from .base import BackendError, BackendOptions, callback_report, connect_jack_ports
 from .click import Click
 
 #: Largest JACK period the engine is prepared for (JACK's own maximum).
@@ -111,27 +111,18 @@ class JackBackend:
         self._connect()
 
     def _connect(self):
-        c, opt = self.client, self.options
         try:
-            if opt.in_port:
-                names = [p.name for p in c.get_ports(is_midi=True, is_output=True)]
-                c.connect(match_port(opt.in_port, names, "--in"), self.midi_in)
-            if opt.out_port:
-                names = [p.name for p in c.get_ports(is_midi=True, is_input=True)]
-                c.connect(self.midi_out, match_port(opt.out_port, names, "--out"))
-            playback = c.get_ports(is_audio=True, is_input=True, is_physical=True)[:2]
-            if self._click is not None:
-                for port in playback:
-                    c.connect(self.click_out, port)
-            if self._synth is not None and opt.connect_audio:
-                for mine, port in zip(self.synth_out, playback):
-                    c.connect(mine, port)
+            connect_jack_ports(
+                self.client,
+                self.options,
+                self.midi_in,
+                self.midi_out,
+                self.click_out if self._click is not None else None,
+                self.synth_out if self._synth is not None else (),
+            )
         except BackendError:
             self.close(1.0)
             raise
-        except Exception as exc:  # jack.JackError and friends: one line, not a traceback
-            self.close(1.0)
-            raise BackendError(f"backend jack: cannot connect ports ({exc})") from None
 
     def describe(self) -> str:
         synth = "" if self._synth is None else f", synth {self._synth.soundfont} on out_1/out_2"

@@ -43,7 +43,7 @@ from ._libjack import (
     LatencyRange,
     libc_address,
 )
-from .base import BackendError, BackendOptions, match_port
+from .base import BackendError, BackendOptions, connect_jack_ports
 from .jack_backend import MAX_BLOCK, _client, _jack
 
 #: Rows of the event buffers (input and output; JACK's default MIDI buffer
@@ -229,27 +229,18 @@ class NativeJackBackend:
         self._connect()
 
     def _connect(self):
-        c, opt = self.client, self.options
         try:
-            if opt.in_port:
-                names = [p.name for p in c.get_ports(is_midi=True, is_output=True)]
-                c.connect(match_port(opt.in_port, names, "--in"), self.midi_in)
-            if opt.out_port:
-                names = [p.name for p in c.get_ports(is_midi=True, is_input=True)]
-                c.connect(self.midi_out, match_port(opt.out_port, names, "--out"))
-            playback = c.get_ports(is_audio=True, is_input=True, is_physical=True)[:2]
-            if self.click_out is not None:
-                for port in playback:
-                    c.connect(self.click_out, port)
-            if self.feed is not None and opt.connect_audio:
-                for mine, port in zip(self.synth_out, playback):
-                    c.connect(mine, port)
+            connect_jack_ports(
+                self.client,
+                self.options,
+                self.midi_in,
+                self.midi_out,
+                self.click_out,
+                self.synth_out if self.feed is not None else (),
+            )
         except BackendError:
             self.close(1.0)
             raise
-        except Exception as exc:  # jack.JackError and friends: one line, not a traceback
-            self.close(1.0)
-            raise BackendError(f"backend jack: cannot connect ports ({exc})") from None
 
     # -- counters and reports ------------------------------------------------
     @property
