@@ -1,38 +1,20 @@
 """Fixtures for the audio tests: a General MIDI SoundFont and libfluidsynth, or a skip.
 
-Under CI=true a missing synthesizer is a failure: scripts/install-system.sh
-installs libfluidsynth3 and timgm6mb-soundfont, and CI must run these tests.
+Under CI=true a missing synthesizer is a failure (``needs.soundfont_or_skip``).
 """
-
-import os
 
 import numpy as np
 import pytest
 
-
-def _unavailable(reason):
-    msg = (
-        f"audio test needs libfluidsynth and a GM SoundFont: {reason} "
-        "(sh scripts/install-system.sh installs them)"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(msg + "; CI=true, so this is a failure, not a skip")
-    pytest.skip(msg)
+from .needs import soundfont_or_skip
 
 
 @pytest.fixture(scope="session")
 def soundfont():
     """Path of the SoundFont groove finds (``engine.audio.soundfont.find_soundfont``)."""
-    from engine.audio.fluid import available
-    from engine.audio.soundfont import SoundFontError, find_soundfont
+    from pathlib import Path
 
-    why = available()
-    if why:
-        _unavailable(why)
-    try:
-        return find_soundfont().path
-    except SoundFontError as exc:
-        _unavailable(str(exc))
+    return Path(soundfont_or_skip())
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from engine.live.backends import _jack_process as P
 from engine.live.backends._jack_process import N_SLOTS, OPTIONS, SIGNATURE, begin, finish, views
 from engine.live.backends.base import BackendOptions
 from engine.live.backends.jack_native import NativeJackBackend
+from tests.engine.audio.needs import soundfont_or_skip
 
 from .conftest import _start_private, _stop_private
 from .jack_harness import REPO, JackHarness, LiveProcess, balance
@@ -264,22 +265,9 @@ def test_every_message_passes_at_its_frame_sysex_included(native):
     assert kernel.istate[0] == backend.callbacks  # one kernel call per cycle
 
 
-def _soundfont_or_skip():
-    from engine.audio.fluid import available
-    from engine.audio.soundfont import SoundFontError, find_soundfont
-
-    why = available()
-    if why:
-        pytest.skip(why)
-    try:
-        return str(find_soundfont().path)
-    except SoundFontError as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.mark.parametrize("kind", ["stand-in", "live-kernel", "live-kernel-synth"])
 def test_callback_keeps_running_while_another_thread_holds_the_gil(kind, jack_server):
-    synth = _soundfont_or_skip() if kind == "live-kernel-synth" else None
+    synth = soundfont_or_skip() if kind == "live-kernel-synth" else None
     backend, _kernel, _name = start_native(jack_server, real=kind != "stand-in", synth=synth)
     feed = backend.feed
     try:

@@ -206,10 +206,11 @@ def synth_session(portaudio_on_jack, request):
     """A portaudio --synth session (kernel or Python path), a harness on its MIDI ports and
     a recorder on the PortAudio client's first output (found as the ports it added)."""
     from engine.live.paths import PATH_ENV
+    from tests.engine.audio.needs import soundfont_or_skip
 
-    from .test_live_synth import AudioRecorder, find_soundfont_or_skip
+    from .test_live_synth import AudioRecorder
 
-    soundfont = find_soundfont_or_skip()
+    soundfont = soundfont_or_skip()
     path, preset = request.param
     name = f"gs{next(_names)}"
     h = JackHarness(f"hs{next(_names)}")

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import groove
+from tests.engine.audio.needs import soundfont_or_skip
 
 from .jack_harness import START, JackHarness
 from .test_live_jack import _names, start_session, stop_session
@@ -82,23 +83,9 @@ def _request(session, what):
         session.path.kernel.command(what)
 
 
-def find_soundfont_or_skip() -> str:
-    """The SoundFont the session would play, or a skip saying what is missing."""
-    from engine.audio.fluid import available
-    from engine.audio.soundfont import SoundFontError, find_soundfont
-
-    why = available()
-    if why:
-        pytest.skip(why)
-    try:
-        return str(find_soundfont().path)
-    except SoundFontError as exc:
-        pytest.skip(str(exc))
-
-
 @pytest.fixture
 def soundfont():
-    return find_soundfont_or_skip()
+    return soundfont_or_skip()
 
 
 def test_each_note_sounds_within_2_ms_of_its_midi_frame(jack_server, soundfont, path):
